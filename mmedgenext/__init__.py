@@ -1,0 +1,7 @@
+"""mmedgenext: the EdgeNeXt backbone for OpenMMLab detection, segmentation and
+classification (arXiv 2206.10589)."""
+from .version import __version__
+from .registry import MODELS
+from .models import EdgeNeXt
+
+__all__ = ['__version__', 'MODELS', 'EdgeNeXt']

@@ -1,0 +1,10 @@
+from .convert import convert_state_dict, detect_format, extract_state_dict
+from .io import UnsafeCheckpointError, read_checkpoint, resolve_checkpoint
+from .loading import load_pretrained
+from .zoo import MODEL_ZOO
+
+__all__ = [
+    'MODEL_ZOO', 'UnsafeCheckpointError', 'convert_state_dict',
+    'detect_format', 'extract_state_dict', 'load_pretrained',
+    'read_checkpoint', 'resolve_checkpoint'
+]

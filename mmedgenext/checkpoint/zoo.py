@@ -1,0 +1,36 @@
+"""The authors' released ImageNet checkpoints (github.com/mmaaz60/EdgeNeXt,
+README model zoo). Configs name them in ``init_cfg`` by key, e.g.
+``checkpoint='edgenext_small'``.
+
+``top1`` is the published ImageNet-1k accuracy; ``crop`` the evaluation
+recipe (``resize`` then centre ``crop``; USI models are evaluated at 0.95
+crop_pct per the reference's ``usi_eval`` option).
+"""
+_RELEASES = 'https://github.com/mmaaz60/EdgeNeXt/releases/download'
+
+
+def _entry(tag, filename, arch, top1, resize=292, crop=256):
+    return dict(url=f'{_RELEASES}/{tag}/{filename}', arch=arch, top1=top1,
+                resize=resize, crop=crop)
+
+
+MODEL_ZOO = {
+    'edgenext_xx_small': _entry('v1.0', 'edgenext_xx_small.pth', 'xx_small',
+                                71.23),
+    'edgenext_x_small': _entry('v1.0', 'edgenext_x_small.pth', 'x_small',
+                               74.96),
+    'edgenext_small': _entry('v1.0', 'edgenext_small.pth', 'small', 79.41),
+    'edgenext_small_usi': _entry('v1.1', 'edgenext_small_usi.pth', 'small',
+                                 81.07, resize=269),
+    'edgenext_base': _entry('v1.2', 'edgenext_base.pth', 'base', 82.47),
+    'edgenext_base_usi': _entry('v1.2', 'edgenext_base_usi.pth', 'base',
+                                83.68, resize=269),
+    'edgenext_base_in21k': _entry('v1.21', 'edgenext_base_IN21K.pth', 'base',
+                                  83.31, resize=269),
+    'edgenext_xx_small_bn_hs': _entry('v1.0', 'edgenext_xx_small_bn_hs.pth',
+                                      'xx_small_bn_hs', 70.33),
+    'edgenext_x_small_bn_hs': _entry('v1.0', 'edgenext_x_small_bn_hs.pth',
+                                     'x_small_bn_hs', 74.87),
+    'edgenext_small_bn_hs': _entry('v1.0', 'edgenext_small_bn_hs.pth',
+                                   'small_bn_hs', 78.39),
+}

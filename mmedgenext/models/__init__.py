@@ -1,0 +1,3 @@
+from .backbones import ARCH_SETTINGS, EdgeNeXt
+
+__all__ = ['ARCH_SETTINGS', 'EdgeNeXt']

@@ -1,0 +1,280 @@
+"""EdgeNeXt backbone (Maaz et al., arXiv 2206.10589) for mmdet, mmseg and
+mmpretrain.
+
+Module names follow the authors' release files (``downsample_layers``,
+``stages.i.j.dwconv``, ``xca``, ...), so their checkpoints load key for key;
+the classification norm is ``norm3``.
+"""
+from typing import Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.utils.checkpoint as cp
+from mmengine.model import BaseModule
+from mmengine.model.weight_init import trunc_normal_
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmedgenext.registry import MODELS
+from ..layers import ConvEncoder, LayerNorm2d, SDTAEncoder, build_map_norm
+
+# Shared by every published variant (reference repo, models/model.py).
+_COMMON = dict(
+    kernel_sizes=(3, 5, 7, 9),
+    d2_scales=(2, 2, 3, 4),
+    global_blocks=(0, 1, 1, 1),
+    use_pos_embd=(False, True, False, False),
+    expan_ratio=4,
+    layer_scale_init=1e-6)
+
+
+def _arch(depths, channels, num_heads, norm_type):
+    return dict(_COMMON, depths=depths, channels=channels,
+                num_heads=num_heads, norm_type=norm_type)
+
+
+ARCH_SETTINGS = {
+    'xx_small': _arch((2, 2, 6, 2), (24, 48, 88, 168), 4, 'LN'),
+    'x_small': _arch((3, 3, 9, 3), (32, 64, 100, 192), 4, 'LN'),
+    'small': _arch((3, 3, 9, 3), (48, 96, 160, 304), 8, 'LN'),
+    'base': _arch((3, 3, 9, 3), (80, 160, 288, 584), 8, 'LN'),
+    'xx_small_bn_hs': _arch((2, 2, 6, 2), (24, 48, 88, 168), 4, 'BN'),
+    'x_small_bn_hs': _arch((3, 3, 9, 3), (32, 64, 100, 192), 4, 'BN'),
+    'small_bn_hs': _arch((3, 3, 9, 3), (48, 96, 160, 304), 8, 'BN'),
+}
+
+_REQUIRED_ARCH_KEYS = ('depths', 'channels', 'num_heads')
+
+
+def resolve_arch(arch):
+    """Return the full settings dict of a named or custom arch."""
+    if isinstance(arch, str):
+        if arch not in ARCH_SETTINGS:
+            raise ValueError(
+                f'Unknown EdgeNeXt arch {arch!r}; valid names are '
+                f'{", ".join(ARCH_SETTINGS)}, or a dict with at least '
+                f'{_REQUIRED_ARCH_KEYS}')
+        arch = ARCH_SETTINGS[arch]
+    elif not isinstance(arch, dict):
+        raise ValueError(f'arch must be a name or a dict, got {arch!r}')
+    missing = [k for k in _REQUIRED_ARCH_KEYS if k not in arch]
+    unknown = set(arch) - set(_COMMON) - {*_REQUIRED_ARCH_KEYS, 'norm_type'}
+    if missing or unknown:
+        raise ValueError(
+            f'Custom EdgeNeXt arch {arch} is missing {missing} or has '
+            f'unknown keys {sorted(unknown)}; allowed keys: '
+            f'{sorted({*_COMMON, *_REQUIRED_ARCH_KEYS, "norm_type"})}')
+    settings = {**_COMMON, 'norm_type': 'LN', **arch}
+    if settings['norm_type'] not in ('LN', 'BN'):
+        raise ValueError(
+            f"norm_type must be 'LN' or 'BN', got {settings['norm_type']!r}")
+    if isinstance(settings['num_heads'], int):
+        settings['num_heads'] = (settings['num_heads'], ) * 4
+    for key in ('depths', 'channels', 'num_heads', 'kernel_sizes',
+                'd2_scales', 'global_blocks', 'use_pos_embd'):
+        if len(settings[key]) != 4:
+            raise ValueError(f'arch[{key!r}] needs 4 entries (one per '
+                             f'stage), got {settings[key]}')
+    return settings
+
+
+@MODELS.register_module()
+class EdgeNeXt(BaseModule):
+    """EdgeNeXt backbone emitting stride 4, 8, 16 and 32 features.
+
+    Args:
+        arch (str | dict): ``xx_small``, ``x_small``, ``small``, ``base``,
+            ``xx_small_bn_hs``, ``x_small_bn_hs``, ``small_bn_hs``, or a dict
+            with ``depths``, ``channels``, ``num_heads`` and optionally
+            ``norm_type`` ('LN' or 'BN'), ``kernel_sizes``, ``d2_scales``,
+            ``global_blocks``, ``use_pos_embd``, ``expan_ratio``,
+            ``layer_scale_init``.
+        in_channels (int): Input channels. Defaults to 3.
+        out_indices (Sequence[int]): Stages whose output is returned, each
+            through its own norm layer. Defaults to (0, 1, 2, 3).
+        frozen_stages (int): -1 freezes nothing, 0 the stem, k >= 1 the stem
+            and stages 0..k-1 (parameters and norm statistics).
+        norm_eval (bool): Keep BatchNorm layers in eval mode while training
+            (no effect on the LayerNorm variants).
+        drop_path_rate (float): Stochastic depth, rising linearly over blocks.
+        with_cp (bool): Gradient checkpointing per block (saves memory).
+        gap_before_final_norm (bool): Return pooled, normalised vectors
+            instead of maps, as the reference ``forward_features`` (the BN
+            variants normalise the map, then pool, as the reference does).
+        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
+            checkpoint='edgenext_small')``: a path, a URL or a model-zoo name;
+            official, timm, mmpretrain and mmedgenext files are converted.
+
+    Output sizes: a H x W input gives maps of
+    ``floor(floor(H / 4) / 2**i)`` rows at stage i (likewise for W); any size
+    from 32 x 32 up works, multiple of 32 or not.
+    """
+
+    def __init__(self,
+                 arch='small',
+                 in_channels=3,
+                 out_indices=(0, 1, 2, 3),
+                 frozen_stages=-1,
+                 norm_eval=False,
+                 drop_path_rate=0.,
+                 with_cp=False,
+                 gap_before_final_norm=False,
+                 init_cfg=None):
+        super().__init__(init_cfg=init_cfg)
+        self.arch = arch
+        self.arch_settings = settings = resolve_arch(arch)
+        self.norm_type = settings['norm_type']
+        self.channels = tuple(settings['channels'])
+        self.in_channels = in_channels
+        self.out_indices = self._check_out_indices(out_indices)
+        if not -1 <= frozen_stages <= 4:
+            raise ValueError(
+                f'frozen_stages must be in [-1, 4], got {frozen_stages}')
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.with_cp = with_cp
+        self.gap_before_final_norm = gap_before_final_norm
+
+        conv_bias = self.norm_type == 'LN'
+        channels = self.channels
+        self.downsample_layers = nn.ModuleList([
+            nn.Sequential(
+                nn.Conv2d(in_channels, channels[0], 4, stride=4,
+                          bias=conv_bias),
+                build_map_norm(self.norm_type, channels[0]))
+        ])
+        for i in range(1, 4):
+            self.downsample_layers.append(
+                nn.Sequential(
+                    build_map_norm(self.norm_type, channels[i - 1]),
+                    nn.Conv2d(channels[i - 1], channels[i], 2, stride=2,
+                              bias=conv_bias)))
+
+        drop_rates = torch.linspace(0, drop_path_rate,
+                                    sum(settings['depths'])).tolist()
+        self.stages = nn.ModuleList()
+        for i, depth in enumerate(settings['depths']):
+            blocks = []
+            for j in range(depth):
+                common = dict(
+                    dim=channels[i],
+                    norm_type=self.norm_type,
+                    expan_ratio=settings['expan_ratio'],
+                    layer_scale_init=settings['layer_scale_init'],
+                    drop_path=drop_rates.pop(0))
+                if j >= depth - settings['global_blocks'][i]:
+                    blocks.append(
+                        SDTAEncoder(
+                            scales=settings['d2_scales'][i],
+                            num_heads=settings['num_heads'][i],
+                            use_pos_emb=settings['use_pos_embd'][i],
+                            **common))
+                else:
+                    blocks.append(
+                        ConvEncoder(
+                            kernel_size=settings['kernel_sizes'][i], **common))
+            self.stages.append(nn.Sequential(*blocks))
+
+        for i in self.out_indices:
+            if gap_before_final_norm and self.norm_type == 'LN':
+                norm = nn.LayerNorm(channels[i], eps=1e-6)
+            else:
+                norm = build_map_norm(self.norm_type, channels[i])
+            self.add_module(f'norm{i}', norm)
+
+        self.apply(self._init_module)
+        self._freeze_stages()
+
+    @staticmethod
+    def _check_out_indices(out_indices):
+        if isinstance(out_indices, int):
+            out_indices = (out_indices, )
+        if not isinstance(out_indices, Sequence) or not out_indices:
+            raise ValueError(
+                f'out_indices must be a non-empty sequence, got {out_indices}')
+        resolved = tuple(i + 4 if i < 0 else i for i in out_indices)
+        if any(not 0 <= i <= 3 for i in resolved):
+            raise ValueError(
+                f'out_indices must lie in [-4, 3], got {out_indices}')
+        return resolved
+
+    @staticmethod
+    def _init_module(m):
+        """The reference initialisation (truncated normal, std 0.02)."""
+        if isinstance(m, (nn.Conv2d, nn.Linear)):
+            trunc_normal_(m.weight, std=.02)
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    def init_weights(self):
+        if self.init_cfg is not None and self.init_cfg.get(
+                'type') == 'Pretrained':
+            from mmedgenext.checkpoint import load_pretrained
+            cfg = dict(self.init_cfg)
+            cfg.pop('type')
+            load_pretrained(self, **cfg)
+            self._is_init = True
+            return
+        super().init_weights()
+
+    def _check_input(self, x):
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            return
+        if x.dim() != 4 or x.shape[1] != self.in_channels:
+            raise ValueError(
+                f'EdgeNeXt expects (N, {self.in_channels}, H, W) input '
+                f'(in_channels={self.in_channels}), got shape '
+                f'{tuple(x.shape)}; convert the images or set in_channels')
+        if min(x.shape[2:]) < 32:
+            raise ValueError(
+                f'EdgeNeXt needs inputs of at least 32x32 (four downsamplings '
+                f'by 4, 2, 2, 2), got {tuple(x.shape[2:])}')
+
+    def _stage_forward(self, i, x):
+        if self.with_cp and x.requires_grad:
+            for block in self.stages[i]:
+                x = cp.checkpoint(block, x, use_reentrant=False)
+            return x
+        return self.stages[i](x)
+
+    def _output(self, i, x):
+        norm = getattr(self, f'norm{i}')
+        if not self.gap_before_final_norm:
+            return norm(x).contiguous()
+        if self.norm_type == 'BN':
+            return norm(x).mean((2, 3))
+        return norm(x.mean((2, 3)))
+
+    def forward(self, x):
+        self._check_input(x)
+        # Channels-last storage makes the block's NCHW <-> NHWC permutes free.
+        x = x.contiguous(memory_format=torch.channels_last)
+        outs = []
+        for i in range(4):
+            x = self.downsample_layers[i](x)
+            x = self._stage_forward(i, x)
+            if i in self.out_indices:
+                outs.append(self._output(i, x))
+        return tuple(outs)
+
+    def _freeze_stages(self):
+        if self.frozen_stages < 0:
+            return
+        modules = [self.downsample_layers[0]]
+        for i in range(self.frozen_stages):
+            modules += [self.downsample_layers[i], self.stages[i]]
+            if i in self.out_indices:
+                modules.append(getattr(self, f'norm{i}'))
+        for m in modules:
+            m.eval()
+            for param in m.parameters():
+                param.requires_grad = False
+
+    def train(self, mode=True):
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

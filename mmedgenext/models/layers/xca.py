@@ -1,0 +1,39 @@
+"""Cross-covariance attention (XCiT, arXiv 2106.09681) as used by SDTA."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class CrossCovarianceAttention(nn.Module):
+    """Attention across channels instead of tokens.
+
+    The attention map is ``heads x (C/heads) x (C/heads)``, so the cost grows
+    linearly with the number of tokens: the reason EdgeNeXt can afford a
+    global block at high resolution.
+    """
+
+    def __init__(self, dim, num_heads=8, qkv_bias=True, attn_drop=0.,
+                 proj_drop=0.):
+        super().__init__()
+        if dim % num_heads:
+            raise ValueError(
+                f'SDTA width {dim} is not divisible by num_heads={num_heads}')
+        self.num_heads = num_heads
+        self.temperature = nn.Parameter(torch.ones(num_heads, 1, 1))
+        self.qkv = nn.Linear(dim, dim * 3, bias=qkv_bias)
+        self.attn_drop = nn.Dropout(attn_drop)
+        self.proj = nn.Linear(dim, dim)
+        self.proj_drop = nn.Dropout(proj_drop)
+
+    def forward(self, x):
+        """x: (B, N, C) tokens -> (B, N, C)."""
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads)
+        # (3, B, heads, C/heads, N): channels attend to channels over tokens.
+        q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)
+        q = F.normalize(q, dim=-1)
+        k = F.normalize(k, dim=-1)
+        attn = (q @ k.transpose(-2, -1)) * self.temperature
+        attn = self.attn_drop(attn.softmax(dim=-1))
+        x = (attn @ v).permute(0, 3, 1, 2).reshape(B, N, C)
+        return self.proj_drop(self.proj(x))

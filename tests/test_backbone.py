@@ -1,0 +1,181 @@
+"""The backbone's contract: archs, shapes, options and input errors."""
+import pytest
+import torch
+import torch.nn as nn
+from conftest import randomize_
+from reference_edgenext import official_state_dict
+
+from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
+
+PUBLISHED_PARAMS_M = {  # REFERENCE.md section 1, with a 1000-class head
+    'xx_small': 1.33, 'x_small': 2.34, 'small': 5.59, 'base': 18.51,
+    'xx_small_bn_hs': 1.33, 'x_small_bn_hs': 2.34, 'small_bn_hs': 5.58,
+}
+EXACT_PARAMS = {'xx_small': 1_327_216, 'small': 5_586_832}
+
+
+def classifier_params(arch):
+    backbone = EdgeNeXt(arch, out_indices=(3, ), gap_before_final_norm=True)
+    head = nn.Linear(backbone.channels[-1], 1000)
+    return sum(p.numel() for m in (backbone, head) for p in m.parameters())
+
+
+@pytest.mark.parametrize('arch', list(ARCH_SETTINGS))
+def test_parameter_count_matches_reference(arch):
+    count = classifier_params(arch)
+    reference = sum(v.numel() for k, v in official_state_dict(arch).items()
+                    if not k.endswith(('running_mean', 'running_var',
+                                       'num_batches_tracked')))
+    assert count == reference
+    assert round(count / 1e6, 2) == PUBLISHED_PARAMS_M[arch]
+    if arch in EXACT_PARAMS:
+        assert count == EXACT_PARAMS[arch]
+
+
+def test_unknown_arch_lists_valid_names():
+    with pytest.raises(ValueError, match='xx_small, x_small, small, base'):
+        EdgeNeXt('tiny')
+    with pytest.raises(ValueError, match='missing'):
+        EdgeNeXt(dict(depths=(1, 1, 1, 1)))
+    with pytest.raises(ValueError, match='4 entries'):
+        EdgeNeXt(dict(depths=(1, 1, 1), channels=(8, 16, 24),
+                      num_heads=2))
+    with pytest.raises(ValueError, match='norm_type'):
+        EdgeNeXt(dict(depths=(1, 1, 1, 1), channels=(8, 16, 24, 32),
+                      num_heads=2, norm_type='GN'))
+
+
+def test_custom_arch():
+    arch = dict(depths=(1, 1, 2, 1), channels=(16, 32, 48, 64),
+                num_heads=(2, 2, 4, 4), norm_type='BN')
+    model = EdgeNeXt(arch).eval()
+    outs = model(torch.randn(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [16, 32, 48, 64]
+    with pytest.raises(ValueError, match='split'):
+        EdgeNeXt(dict(arch, d2_scales=(2, 1, 3, 4)))
+
+
+@pytest.mark.parametrize('size,expected', [
+    ((256, 256), [(64, 64), (32, 32), (16, 16), (8, 8)]),
+    ((320, 320), [(80, 80), (40, 40), (20, 20), (10, 10)]),
+    ((511, 383), [(127, 95), (63, 47), (31, 23), (15, 11)]),
+    ((32, 45), [(8, 11), (4, 5), (2, 2), (1, 1)]),
+])
+def test_output_sizes(size, expected):
+    model = EdgeNeXt('xx_small').eval()
+    with torch.no_grad():
+        outs = model(torch.randn(1, 3, *size))
+    assert [tuple(o.shape[2:]) for o in outs] == expected
+    assert [o.shape[1] for o in outs] == [24, 48, 88, 168]
+    assert all(o.is_contiguous() for o in outs)
+
+
+def test_out_indices():
+    model = EdgeNeXt('xx_small', out_indices=(1, -1)).eval()
+    assert model.out_indices == (1, 3)
+    assert not hasattr(model, 'norm0') and hasattr(model, 'norm3')
+    outs = model(torch.randn(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [48, 168]
+    for bad in [(4, ), (-5, ), ()]:
+        with pytest.raises(ValueError, match='out_indices'):
+            EdgeNeXt('xx_small', out_indices=bad)
+
+
+@pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
+def test_pooled_output(arch):
+    model = EdgeNeXt(arch, out_indices=(3, ), gap_before_final_norm=True)
+    (out, ) = model.eval()(torch.randn(2, 3, 64, 64))
+    assert out.shape == (2, 168)
+
+
+def test_bad_inputs_raise_clear_errors():
+    model = EdgeNeXt('xx_small')
+    with pytest.raises(ValueError, match=r'expects \(N, 3, H, W\).*\(1, 1, 64'):
+        model(torch.randn(1, 1, 64, 64))
+    with pytest.raises(ValueError, match='expects'):
+        model(torch.randn(3, 64, 64))
+    with pytest.raises(ValueError, match='at least 32x32'):
+        model(torch.randn(1, 3, 16, 64))
+    gray = EdgeNeXt('xx_small', in_channels=1).eval()
+    assert gray(torch.randn(1, 1, 64, 64))[0].shape == (1, 24, 16, 16)
+
+
+def _frozen_modules(model, k):
+    modules = [model.downsample_layers[0]]
+    for i in range(k):
+        modules += [model.downsample_layers[i], model.stages[i],
+                    getattr(model, f'norm{i}')]
+    return modules
+
+
+@pytest.mark.parametrize('frozen', [0, 2, 4])
+def test_frozen_stages(frozen):
+    model = EdgeNeXt('xx_small_bn_hs', frozen_stages=frozen)
+    model.train()
+    frozen_modules = _frozen_modules(model, frozen)
+    frozen_params = {id(p) for m in frozen_modules for p in m.parameters()}
+    for m in frozen_modules:
+        assert not m.training
+    for p in model.parameters():
+        assert p.requires_grad == (id(p) not in frozen_params)
+    if frozen < 4:
+        assert model.stages[frozen].training
+    with pytest.raises(ValueError, match='frozen_stages'):
+        EdgeNeXt('xx_small', frozen_stages=5)
+
+
+def test_norm_eval_keeps_batchnorm_statistics():
+    model = EdgeNeXt('xx_small_bn_hs', norm_eval=True).train()
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bns and all(not m.training for m in bns)
+    before = [m.running_mean.clone() for m in bns]
+    model(torch.randn(2, 3, 64, 64))
+    assert all(torch.equal(b, m.running_mean) for b, m in zip(before, bns))
+    assert model.stages[0][0].pwconv1.training  # only norms are frozen
+
+
+def test_with_cp_gives_same_outputs_and_gradients(rand_input):
+    ref = randomize_(EdgeNeXt('xx_small'))
+    cp = EdgeNeXt('xx_small', with_cp=True)
+    cp.load_state_dict(ref.state_dict())
+    grads = []
+    for model in (ref, cp):
+        x = rand_input.clone().requires_grad_()
+        outs = model(x)
+        sum(o.square().mean() for o in outs).backward()
+        grads.append((outs, x.grad,
+                      [p.grad.clone() for p in model.parameters()]))
+    (o1, gx1, gp1), (o2, gx2, gp2) = grads
+    for a, b in zip(o1, o2):
+        torch.testing.assert_close(a, b)
+    torch.testing.assert_close(gx1, gx2)
+    for a, b in zip(gp1, gp2):
+        torch.testing.assert_close(a, b)
+
+
+def test_drop_path():
+    model = EdgeNeXt('xx_small', drop_path_rate=0.3)
+    rates = [b.drop_path.drop_prob for s in model.stages for b in s
+             if not isinstance(b.drop_path, nn.Identity)]
+    assert len(rates) == 11 and abs(rates[-1] - 0.3) < 1e-6
+    assert rates == sorted(rates)
+    x = torch.randn(4, 3, 64, 64)
+    torch.manual_seed(0)
+    a = model.train()(x)[-1]
+    b = model(x)[-1]
+    assert not torch.allclose(a, b)  # stochastic while training
+    model.eval()
+    torch.testing.assert_close(model(x)[-1], model(x)[-1])
+
+
+@pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
+def test_fused_inference_path_matches_plain_ops(arch):
+    """CPU inference fuses Linear + GELU/Hardswish (oneDNN); with gradients
+    on, the plain modules run. Both give the same features."""
+    model = randomize_(EdgeNeXt(arch)).eval()
+    x = torch.randn(2, 3, 128, 96)
+    with torch.no_grad():
+        fused = model(x)
+    plain = model(x)
+    for a, b in zip(fused, plain):
+        torch.testing.assert_close(a, b.detach(), atol=1e-4, rtol=0)
