@@ -179,3 +179,42 @@ def test_fused_inference_path_matches_plain_ops(arch):
     plain = model(x)
     for a, b in zip(fused, plain):
         torch.testing.assert_close(a, b.detach(), atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize('output_stride,sizes', [
+    (16, [(24, 20), (12, 10), (6, 5), (6, 5)]),
+    (8, [(24, 20), (12, 10), (12, 10), (12, 10)]),
+])
+def test_output_stride_keeps_resolution(output_stride, sizes):
+    model = EdgeNeXt('xx_small_bn_hs', output_stride=output_stride).eval()
+    outs = model(torch.randn(1, 3, 96, 80))
+    assert [tuple(o.shape[2:]) for o in outs] == sizes
+    with pytest.raises(ValueError, match='output_stride'):
+        EdgeNeXt('xx_small', output_stride=4)
+
+
+def test_dilated_backbone_takes_the_same_weights():
+    ref = EdgeNeXt('x_small')
+    for output_stride in (16, 8):
+        dilated = EdgeNeXt('x_small', output_stride=output_stride)
+        assert {k: v.shape for k, v in dilated.state_dict().items()} == {
+            k: v.shape for k, v in ref.state_dict().items()}
+
+
+@pytest.mark.parametrize('output_stride', [16, 8])
+def test_dilation_is_the_atrous_equivalent_of_striding(output_stride):
+    """Without SDTA blocks (whose attention sees every token) the dilated
+    network, sampled every 32/output_stride pixels, is the published one
+    (exactly so where every stage's size is even, as for 128x96)."""
+    arch = dict(depths=(1, 1, 2, 2), channels=(8, 16, 24, 32), num_heads=2,
+                global_blocks=(0, 0, 0, 0))
+    ref = randomize_(EdgeNeXt(arch)).eval()
+    dilated = EdgeNeXt(arch, output_stride=output_stride).eval()
+    dilated.load_state_dict(ref.state_dict())
+    x = torch.randn(1, 3, 128, 96)
+    with torch.no_grad():
+        expected, got = ref(x), dilated(x)
+    for i, (a, b) in enumerate(zip(expected, got)):
+        step = b.shape[-2] // a.shape[-2]
+        torch.testing.assert_close(b[..., ::step, ::step], a, atol=1e-4,
+                                   rtol=0)

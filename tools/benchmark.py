@@ -15,6 +15,7 @@ import time
 
 import timm
 import torch
+from timm.layers import LayerNorm2d
 from mmpretrain.models import EdgeNeXt as MMPretrainEdgeNeXt
 
 from mmedgenext.models import EdgeNeXt
@@ -33,15 +34,21 @@ def build_models(arch, mode):
         def timm_fn(x):
             return timm_model.forward_head(
                 timm_model.forward_features(x), pre_logits=True)
-    else:  # four normalised maps (timm's intermediates carry no norm)
+    else:  # four maps, each through a norm as a dense head consumes them
         ours = EdgeNeXt(arch)
         mmp = MMPretrainEdgeNeXt(MMPRETRAIN_ARCH[arch],
                                  out_indices=(0, 1, 2, 3),
                                  gap_before_final_norm=False)
+        # timm's intermediates carry no norm: add the same LayerNorm2d.
+        timm_norms = torch.nn.ModuleList(
+            LayerNorm2d(info['num_chs'], eps=1e-6)
+            for info in timm_model.feature_info)
 
         def timm_fn(x):
-            return timm_model.forward_intermediates(
+            feats = timm_model.forward_intermediates(
                 x, intermediates_only=True)
+            return [norm(f) for norm, f in zip(timm_norms, feats)]
+        timm_model.add_module('benchmark_norms', timm_norms)
     return {'mmedgenext': ours, 'timm': timm_fn, 'mmpretrain': mmp}, [
         ours, timm_model, mmp]
 

@@ -16,7 +16,7 @@ from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
-from ..layers import ConvEncoder, LayerNorm2d, SDTAEncoder, build_map_norm
+from ..layers import ConvEncoder, SDTAEncoder, build_map_norm
 
 # Shared by every published variant (reference repo, models/model.py).
 _COMMON = dict(
@@ -78,6 +78,20 @@ def resolve_arch(arch):
     return settings
 
 
+class DilatedPatchMerging(nn.Conv2d):
+    """The 2x2 stride-2 downsampling conv turned into a stride-1 conv with
+    taps ``dilation`` pixels apart, padded on the bottom/right so output
+    pixel 2i keeps the inputs the strided conv's output i saw."""
+
+    def __init__(self, in_channels, out_channels, dilation, bias=True):
+        super().__init__(in_channels, out_channels, 2, dilation=dilation,
+                         bias=bias)
+
+    def forward(self, x):
+        d = self.dilation[0]
+        return super().forward(F.pad(x, (0, d, 0, d)))
+
+
 @MODELS.register_module()
 class EdgeNeXt(BaseModule):
     """EdgeNeXt backbone emitting stride 4, 8, 16 and 32 features.
@@ -96,6 +110,11 @@ class EdgeNeXt(BaseModule):
             and stages 0..k-1 (parameters and norm statistics).
         norm_eval (bool): Keep BatchNorm layers in eval mode while training
             (no effect on the LayerNorm variants).
+        output_stride (int): 32 (the published network), 16 or 8. Below 32
+            the last one or two downsamplings keep the resolution and the
+            later depthwise kernels are dilated to keep their field of view
+            (DeepLab's atrous trick), with the same parameters, so ImageNet
+            weights load unchanged.
         drop_path_rate (float): Stochastic depth, rising linearly over blocks.
         with_cp (bool): Gradient checkpointing per block (saves memory).
         gap_before_final_norm (bool): Return pooled, normalised vectors
@@ -106,8 +125,9 @@ class EdgeNeXt(BaseModule):
             official, timm, mmpretrain and mmedgenext files are converted.
 
     Output sizes: a H x W input gives maps of
-    ``floor(floor(H / 4) / 2**i)`` rows at stage i (likewise for W); any size
-    from 32 x 32 up works, multiple of 32 or not.
+    ``floor(floor(H / 4) / 2**min(i, s))`` rows at stage i (likewise for W),
+    where ``s = log2(output_stride / 4)``; any size from ``output_stride``
+    pixels up works, multiple of 32 or not.
     """
 
     def __init__(self,
@@ -116,6 +136,7 @@ class EdgeNeXt(BaseModule):
                  out_indices=(0, 1, 2, 3),
                  frozen_stages=-1,
                  norm_eval=False,
+                 output_stride=32,
                  drop_path_rate=0.,
                  with_cp=False,
                  gap_before_final_norm=False,
@@ -131,6 +152,10 @@ class EdgeNeXt(BaseModule):
             raise ValueError(
                 f'frozen_stages must be in [-1, 4], got {frozen_stages}')
         self.frozen_stages = frozen_stages
+        if output_stride not in (8, 16, 32):
+            raise ValueError(
+                f'output_stride must be 32, 16 or 8, got {output_stride}')
+        self.output_stride = output_stride
         self.norm_eval = norm_eval
         self.with_cp = with_cp
         self.gap_before_final_norm = gap_before_final_norm
@@ -143,12 +168,22 @@ class EdgeNeXt(BaseModule):
                           bias=conv_bias),
                 build_map_norm(self.norm_type, channels[0]))
         ])
+        # Stages past the output stride keep the resolution; `dilation` is
+        # how many input pixels apart a kernel tap now lies.
+        strided_stages = {32: 3, 16: 2, 8: 1}[output_stride]
+        dilations = [1]
         for i in range(1, 4):
+            if i <= strided_stages:
+                conv = nn.Conv2d(channels[i - 1], channels[i], 2, stride=2,
+                                 bias=conv_bias)
+                dilations.append(dilations[-1])
+            else:
+                conv = DilatedPatchMerging(channels[i - 1], channels[i],
+                                           dilations[-1], bias=conv_bias)
+                dilations.append(dilations[-1] * 2)
             self.downsample_layers.append(
-                nn.Sequential(
-                    build_map_norm(self.norm_type, channels[i - 1]),
-                    nn.Conv2d(channels[i - 1], channels[i], 2, stride=2,
-                              bias=conv_bias)))
+                nn.Sequential(build_map_norm(self.norm_type,
+                                             channels[i - 1]), conv))
 
         drop_rates = torch.linspace(0, drop_path_rate,
                                     sum(settings['depths'])).tolist()
@@ -161,7 +196,8 @@ class EdgeNeXt(BaseModule):
                     norm_type=self.norm_type,
                     expan_ratio=settings['expan_ratio'],
                     layer_scale_init=settings['layer_scale_init'],
-                    drop_path=drop_rates.pop(0))
+                    drop_path=drop_rates.pop(0),
+                    dilation=dilations[i])
                 if j >= depth - settings['global_blocks'][i]:
                     blocks.append(
                         SDTAEncoder(
@@ -225,10 +261,11 @@ class EdgeNeXt(BaseModule):
                 f'EdgeNeXt expects (N, {self.in_channels}, H, W) input '
                 f'(in_channels={self.in_channels}), got shape '
                 f'{tuple(x.shape)}; convert the images or set in_channels')
-        if min(x.shape[2:]) < 32:
+        if min(x.shape[2:]) < self.output_stride:
             raise ValueError(
-                f'EdgeNeXt needs inputs of at least 32x32 (four downsamplings '
-                f'by 4, 2, 2, 2), got {tuple(x.shape[2:])}')
+                f'EdgeNeXt with output_stride={self.output_stride} needs '
+                f'inputs of at least {self.output_stride}x'
+                f'{self.output_stride}, got {tuple(x.shape[2:])}')
 
     def _stage_forward(self, i, x):
         if self.with_cp and x.requires_grad:
