@@ -36,6 +36,15 @@ def _can_fuse(x):
             and x.numel() // x.shape[-1] >= _FUSION_MIN_ROWS)
 
 
+def _residual(shortcut, branch):
+    """``shortcut + branch``; in place into the block's own branch output
+    when no graph is kept (an out-of-place add of channels-last maps is
+    about 3x slower on CPU)."""
+    if torch.is_grad_enabled():
+        return shortcut + branch
+    return branch.add_(shortcut)
+
+
 def _layer_scale(dim, init_value):
     if init_value > 0:
         return nn.Parameter(init_value * torch.ones(dim))
@@ -74,10 +83,9 @@ class _PointwiseMLPBlock(nn.Module):
             x = self.act(self.pwconv1(x))
         x = self.pwconv2(x)
         if self.gamma is not None:
-            # In place when no graph is kept: no allocation for the product.
             x = x * self.gamma if torch.is_grad_enabled() else x.mul_(
                 self.gamma)
-        return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
+        return _residual(shortcut, self.drop_path(x.permute(0, 3, 1, 2)))
 
 
 class ConvEncoder(_PointwiseMLPBlock):
@@ -156,10 +164,9 @@ class SDTAEncoder(_PointwiseMLPBlock):
         tokens = x.flatten(2).transpose(1, 2)  # (B, HW, C)
         if self.pos_embd is not None:
             tokens = tokens + self.pos_embd(H, W).flatten(2).transpose(1, 2)
-        if self.norm_type == 'BN':
-            tokens = tokens + self.drop_path(self._attention(tokens))
-        else:
-            tokens = tokens + self.drop_path(
-                self._attention(self.norm_xca(tokens)))
+        attn_input = tokens if self.norm_type == 'BN' else self.norm_xca(
+            tokens)
+        tokens = _residual(tokens,
+                           self.drop_path(self._attention(attn_input)))
         x = tokens.transpose(1, 2).reshape(B, C, H, W)
         return self._mlp_residual(shortcut, x)
