@@ -1,0 +1,8 @@
+_base_ = './deeplabv3_edgenext_small_voc12aug.py'
+# Drop path as in the reference ImageNet recipe for this variant.
+model = dict(
+    backbone=dict(
+        arch='xx_small',
+        drop_path_rate=0.0,
+        init_cfg=dict(checkpoint='edgenext_xx_small')),
+    decode_head=dict(in_channels=168))

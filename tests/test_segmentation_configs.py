@@ -1,0 +1,109 @@
+"""Every DeepLabv3 config builds and runs loss and predict forwards, at
+output strides 32, 16 and 8, with the backbone weights an ImageNet
+checkpoint gives."""
+import glob
+import os
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from mmengine.structures import PixelData
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIGS = sorted(glob.glob(os.path.join(ROOT, 'configs', 'deeplabv3_*.py')))
+PAPER_CONFIGS = [c for c in CONFIGS if 'synthetic' not in c]
+
+
+def build_segmentor(path, **backbone):
+    from mmseg.registry import MODELS
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    cfg.model.backbone.update(init_cfg=None, **backbone)
+    cfg.model.data_preprocessor.size = (64, 64)  # the test images
+    return cfg, MODELS.build(cfg.model)
+
+
+def seg_batch(num_classes, size=64):
+    from mmseg.structures import SegDataSample
+    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8)
+              for _ in range(2)]
+    samples = []
+    for _ in range(2):
+        sample = SegDataSample(metainfo=dict(img_shape=(size, size),
+                                             ori_shape=(size, size),
+                                             pad_shape=(size, size)))
+        sample.gt_sem_seg = PixelData(
+            data=torch.randint(0, num_classes, (1, size, size)))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def test_all_paper_configs_exist():
+    names = {os.path.basename(c) for c in PAPER_CONFIGS}
+    for arch in ('xx_small', 'x_small', 'small', 'base'):
+        for data in ('voc12aug', 'coco-stuff164k'):
+            assert f'deeplabv3_edgenext_{arch}_{data}.py' in names
+
+
+@pytest.mark.parametrize('path', PAPER_CONFIGS,
+                         ids=[os.path.basename(c) for c in PAPER_CONFIGS])
+def test_config_builds_and_runs(path):
+    cfg, model = build_segmentor(path)
+    assert cfg.model.backbone.output_stride == 16
+    num_classes = cfg.model.decode_head.num_classes
+    assert num_classes == (171 if 'coco-stuff' in path else 21)
+    model.train()
+    data = model.data_preprocessor(seg_batch(num_classes), training=True)
+    losses = model(**data, mode='loss')
+    assert all(torch.isfinite(v) for k, v in losses.items()
+               if k.startswith('decode.loss'))
+    model.eval()
+    with torch.no_grad():
+        preds = model.test_step(seg_batch(num_classes))
+    assert preds[0].pred_sem_seg.data.shape == (1, 64, 64)
+
+
+@pytest.mark.parametrize('output_stride', [32, 16, 8])
+def test_output_strides_train_and_predict(output_stride):
+    path = os.path.join(ROOT, 'configs',
+                        'deeplabv3_edgenext_xx_small_voc12aug.py')
+    _, model = build_segmentor(path, output_stride=output_stride)
+    feats = model.extract_feat(torch.randn(1, 3, 64, 64))
+    assert feats[-1].shape[-1] == 64 // output_stride
+    data = model.data_preprocessor(seg_batch(21), training=True)
+    loss = model(**data, mode='loss')['decode.loss_ce']
+    loss.backward()
+    assert model.backbone.stages[3][0].dwconv.weight.grad is not None
+
+
+def test_paper_configs_start_from_the_official_checkpoint():
+    for path in PAPER_CONFIGS:
+        cfg = Config.fromfile(path)
+        arch = cfg.model.backbone.arch
+        assert cfg.model.backbone.init_cfg == dict(
+            type='Pretrained', checkpoint=f'edgenext_{arch}')
+
+
+def test_dilated_backbone_loads_imagenet_weights_without_missing_keys(
+        tmp_path):
+    from test_equivalence import save_official
+
+    from mmedgenext.checkpoint import load_pretrained
+    from mmedgenext.models import EdgeNeXt
+    _, path = save_official(tmp_path, 'xx_small')
+    for output_stride in (16, 8):
+        model = EdgeNeXt('xx_small', out_indices=(2, 3),
+                         output_stride=output_stride)
+        report = load_pretrained(model, path)
+        assert [k for k in report['missing'] if not k.startswith('norm2')
+                ] == []
+        assert not report['unexpected']
+
+
+def test_auxiliary_head_option():
+    path = os.path.join(ROOT, 'configs',
+                        'deeplabv3_edgenext_small_voc12aug_auxhead.py')
+    _, model = build_segmentor(path)
+    data = model.data_preprocessor(seg_batch(21), training=True)
+    assert 'aux.loss_ce' in model(**data, mode='loss')
