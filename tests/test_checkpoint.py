@@ -53,15 +53,14 @@ def test_official_containers(container, tmp_path):
     assert report['ignored'] == ['head.weight', 'head.bias']
 
 
-def test_model_is_preferred_over_ema_unless_asked(tmp_path):
-    sd, ema = official_state_dict('xx_small'), official_state_dict(
-        'xx_small', seed=1)
+def test_ema_is_preferred_as_the_reference_evaluates_it(tmp_path):
+    ema = official_state_dict('xx_small', seed=1)
     _, path = save_official(tmp_path, 'xx_small', model_ema=ema)
     model = EdgeNeXt('xx_small')
     load_pretrained(model, path)
-    assert_loaded(model, official_state_dict('xx_small'))
-    load_pretrained(model, path, checkpoint_key='model_ema')
     assert_loaded(model, ema)
+    load_pretrained(model, path, checkpoint_key='model')
+    assert_loaded(model, official_state_dict('xx_small'))
     with pytest.raises(KeyError, match='not in the checkpoint'):
         load_pretrained(model, path, checkpoint_key='ema')
 

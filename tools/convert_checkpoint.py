@@ -18,8 +18,8 @@ def parse_args():
     parser.add_argument('src', help='path, URL or model-zoo name')
     parser.add_argument('dst', help='output .pth file')
     parser.add_argument('--checkpoint-key', default='auto',
-                        help="container to read: 'model', 'model_ema', "
-                        "'state_dict' (default: the first present)")
+                        help="container to read: 'state_dict', 'model_ema', "
+                        "'model' (default: the first present, in that order)")
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='unpickle arbitrary objects (trusted files only)')
     return parser.parse_args()

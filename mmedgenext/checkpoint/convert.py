@@ -41,9 +41,10 @@ _RULES = dict(
     mmedgenext=_MMEDGENEXT_RULES)
 
 # Containers that hold the weights, in order of preference when several are
-# present. The reference evaluates 'model' (its published accuracy); pass
-# checkpoint_key='model_ema' for the EMA weights.
-_STATE_KEYS = ('state_dict', 'model', 'model_ema')
+# present: the reference's evaluation (main.py --eval) reads 'model_ema' from
+# its release files and 'state_dict' from the USI ones, so the published
+# accuracies are those weights; pass checkpoint_key='model' for the raw ones.
+_STATE_KEYS = ('state_dict', 'model_ema', 'model')
 
 
 def extract_state_dict(checkpoint, checkpoint_key='auto'):
