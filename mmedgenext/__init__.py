@@ -2,6 +2,7 @@
 classification (arXiv 2206.10589)."""
 from .version import __version__
 from .registry import MODELS
+from . import checkpoint  # noqa: F401  (mmengine's checkpoint loader)
 from .models import EdgeNeXt
 
 __all__ = ['__version__', 'MODELS', 'EdgeNeXt']

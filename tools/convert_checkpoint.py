@@ -9,8 +9,8 @@ import os
 
 import torch
 
-from mmedgenext.checkpoint import (convert_state_dict, extract_state_dict,
-                                   read_checkpoint, resolve_checkpoint)
+from mmedgenext.checkpoint import (extract_state_dict, read_checkpoint,
+                                   resolve_checkpoint, to_classifier_layout)
 
 
 def parse_args():
@@ -30,9 +30,7 @@ def main():
     path = resolve_checkpoint(args.src)
     state = extract_state_dict(
         read_checkpoint(path, args.trust_checkpoint), args.checkpoint_key)
-    converted, fmt, dropped = convert_state_dict(state)
-    out = {('head.fc.' + k[5:] if k.startswith('head.') else 'backbone.' + k):
-           v.clone() for k, v in converted.items()}
+    out, fmt, dropped = to_classifier_layout(state)
     os.makedirs(os.path.dirname(os.path.abspath(args.dst)), exist_ok=True)
     torch.save(dict(state_dict=out,
                     meta=dict(source=os.path.basename(path),

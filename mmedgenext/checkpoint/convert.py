@@ -103,3 +103,13 @@ def convert_state_dict(state_dict):
             key = re.sub(pattern, repl, key)
         converted[key] = value
     return converted, fmt, dropped
+
+
+def to_classifier_layout(state_dict):
+    """Plugin-named weights laid out as an mmpretrain ``ImageClassifier``
+    with this backbone and a ``LinearClsHead``: ``backbone.*``, ``head.fc.*``.
+    Returns ``(converted, fmt, dropped)`` as :func:`convert_state_dict`."""
+    converted, fmt, dropped = convert_state_dict(state_dict)
+    return OrderedDict(
+        ('head.fc.' + k[5:] if k.startswith('head.') else 'backbone.' + k, v)
+        for k, v in converted.items()), fmt, dropped

@@ -41,7 +41,7 @@ def _safe_globals():
     ]
 
 
-def read_checkpoint(path, trust_checkpoint=False):
+def read_checkpoint(path, trust_checkpoint=False, map_location='cpu'):
     """``torch.load`` a file with ``weights_only=True`` and an allow-list.
 
     A file that needs any other global is refused with an error naming it,
@@ -51,10 +51,11 @@ def read_checkpoint(path, trust_checkpoint=False):
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Checkpoint file not found: {path}')
     if trust_checkpoint:
-        return torch.load(path, map_location='cpu', weights_only=False)
+        return torch.load(path, map_location=map_location, weights_only=False)
     try:
         with torch.serialization.safe_globals(_safe_globals()):
-            return torch.load(path, map_location='cpu', weights_only=True)
+            return torch.load(
+                path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         found = re.search(r'GLOBAL ([\w.]+(\(.*?\))?)', str(e))
         if not found:

@@ -1,0 +1,38 @@
+"""mmengine's Runner reads local and http(s) checkpoints the plugin's way.
+
+mmengine 0.10.7 loads them with a bare ``torch.load``, which on torch >= 2.6
+means ``weights_only=True`` without an allow-list: resuming from the
+Runner's own checkpoints fails (they hold logged ``HistoryBuffer`` scalars),
+and the authors' EdgeNeXt files (training ``args``, their key names) cannot
+be given to ``load_from`` or ``tools/test.py``. Registered in place of
+mmengine's loaders, this reads every file through :func:`read_checkpoint`
+(allow-listed, code never runs) and hands the authors' and timm's EdgeNeXt
+files to the Runner as classifier checkpoints. Paths, URLs and model-zoo
+names are all accepted.
+"""
+from mmengine.runner import CheckpointLoader
+
+from .convert import detect_format, extract_state_dict, to_classifier_layout
+from .io import read_checkpoint, resolve_checkpoint
+
+# Layouts no OpenMMLab model consumes as they are; the plugin's own and
+# mmpretrain's checkpoints already fit the models they were trained with.
+_CONVERTED_ON_LOAD = ('official', 'timm')
+
+
+def load_for_runner(filename, map_location=None):
+    checkpoint = read_checkpoint(
+        resolve_checkpoint(filename), map_location=map_location or 'cpu')
+    try:
+        state = extract_state_dict(checkpoint)
+        fmt = detect_format(state)
+    except (KeyError, ValueError):  # not an EdgeNeXt checkpoint: as it is
+        return checkpoint
+    if fmt not in _CONVERTED_ON_LOAD:
+        return checkpoint
+    converted, fmt, _ = to_classifier_layout(state)
+    return dict(state_dict=converted, meta=dict(source_format=fmt))
+
+
+CheckpointLoader.register_scheme(
+    prefixes=('', 'http://', 'https://'), loader=load_for_runner, force=True)
