@@ -1,0 +1,160 @@
+"""The ImageNet configs: all build; each kind really trains and evaluates
+on a tiny ImageNet-layout folder set; the multi-scale schedule works."""
+import glob
+import os
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from PIL import Image
+
+from mmedgenext.models import ARCH_SETTINGS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+VARIANT_CONFIGS = {arch: os.path.join(ROOT, 'configs', f'edgenext_{arch}_in1k.py')
+                   for arch in ARCH_SETTINGS}
+
+
+def load(path):
+    cfg = Config.fromfile(path)
+    init_default_scope(cfg.default_scope)
+    import mmedgenext.models.data_preprocessors  # noqa: F401 (custom_imports)
+    return cfg
+
+
+def write_folder_set(root, classes=3, per_class=4, size=72):
+    """Class folders of coloured-texture images, train and val."""
+    rng = np.random.default_rng(0)
+    for split in ('train', 'val'):
+        for c in range(classes):
+            os.makedirs(os.path.join(root, split, f'class{c}'))
+            for i in range(per_class):
+                img = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
+                img[..., c] += 150  # the class is the dominant channel
+                Image.fromarray(img).save(
+                    os.path.join(root, split, f'class{c}', f'{i}.jpg'))
+
+
+@pytest.mark.parametrize('arch', list(VARIANT_CONFIGS))
+def test_config_builds_the_published_classifier(arch):
+    from mmpretrain.registry import MODELS
+    cfg = load(VARIANT_CONFIGS[arch])
+    model = MODELS.build(cfg.model)
+    assert model.backbone.arch == arch
+    assert model.head.fc.in_features == ARCH_SETTINGS[arch]['channels'][-1]
+    assert cfg.model.backbone.drop_path_rate == (
+        0.1 if arch.startswith(('small', 'base')) else 0.)
+    uses_randaugment = any(t['type'] == 'RandAugment'
+                           for t in cfg.train_dataloader.dataset.pipeline)
+    assert uses_randaugment == arch.startswith(('small', 'base'))
+    assert cfg.optim_wrapper.optimizer.lr == 6e-3
+    assert cfg.auto_scale_lr.base_batch_size == 4096
+
+
+def tiny_run_cfg(arch, tmp_path, num_classes=3):
+    """The arch's ImageNet config on a tiny folder set, small sizes."""
+    write_folder_set(str(tmp_path / 'data'))
+    cfg = load(VARIANT_CONFIGS[arch])
+    cfg.model.data_preprocessor.num_classes = num_classes
+    cfg.model.data_preprocessor.scales = (64, 96)
+    cfg.model.head.num_classes = num_classes
+    for loader, split in ((cfg.train_dataloader, 'train'),
+                          (cfg.val_dataloader, 'val')):
+        pipeline = loader.dataset.pipeline
+        for t in pipeline:
+            if t['type'] == 'RandomResizedCrop':
+                t['scale'] = 96
+            if t['type'] == 'ResizeEdge':
+                t['scale'] = 80
+            if t['type'] == 'CenterCrop':
+                t['crop_size'] = 64
+        loader.dataset = dict(type='CustomDataset',
+                              data_root=str(tmp_path / 'data'),
+                              data_prefix=split, pipeline=pipeline)
+        loader.update(batch_size=4, num_workers=0, persistent_workers=False)
+    cfg.test_dataloader = cfg.val_dataloader
+    cfg.val_evaluator = cfg.test_evaluator = dict(type='Accuracy', topk=(1, ))
+    cfg.work_dir = str(tmp_path / 'work')
+    cfg.default_hooks.logger.interval = 1
+    return cfg
+
+
+@pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs', 'base'])
+def test_trains_and_evaluates_on_a_folder_set(arch, tmp_path):
+    """LN, BN/Hardswish and Mixup/CutMix variants, multi-scale on; the
+    checkpoint then feeds a dense-task backbone."""
+    from mmengine.runner import Runner
+
+    from mmedgenext.checkpoint import load_pretrained
+    from mmedgenext.models import EdgeNeXt
+    cfg = tiny_run_cfg(arch, tmp_path)
+    if arch == 'base':  # the Mixup/CutMix recipe on a small network
+        cfg.model.backbone.arch = 'xx_small'
+        cfg.model.head.in_channels = 168
+    cfg.train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)
+    cfg.param_scheduler = None
+    cfg.optim_wrapper.optimizer.lr = 1e-3
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    metrics = runner.val_loop.run()
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    assert runner.iter == 6  # 12 images, batch 4, 2 epochs
+    checkpoint = str(tmp_path / 'work' / 'epoch_2.pth')
+    dense = EdgeNeXt(cfg.model.backbone.arch, out_indices=(2, 3),
+                     output_stride=16)
+    report = load_pretrained(dense, checkpoint)
+    assert [k for k in report['missing'] if not k.startswith('norm2.')] == []
+    assert report['format'] == 'mmedgenext' and not report['unexpected']
+
+
+@pytest.mark.parametrize('arch', ['x_small', 'small_bn_hs'])
+def test_runner_evaluates_an_official_file_as_the_reference(arch, tmp_path):
+    """What tools/test.py does: Runner + load_from an official release."""
+    from mmengine.runner import Runner
+    from reference_edgenext import reference_forward
+    from test_equivalence import save_official
+    sd, path = save_official(tmp_path, arch)
+    cfg = tiny_run_cfg(arch, tmp_path, num_classes=1000)
+    cfg.load_from = path
+    cfg.custom_hooks = []  # no EMA copy: evaluate the loaded weights
+    runner = Runner.from_cfg(cfg)
+    metrics = runner.test()
+    assert 0 <= metrics['accuracy/top1'] <= 100
+    batch = next(iter(runner.test_dataloader))
+    model = runner.model.eval()
+    with torch.no_grad():
+        data = model.data_preprocessor(batch, training=False)
+        scores = torch.stack([s.pred_score for s in model.test_step(batch)])
+        expected = reference_forward(sd, data['inputs'], arch).softmax(-1)
+    torch.testing.assert_close(scores, expected, atol=1e-5, rtol=0)
+
+
+def test_multi_scale_preprocessor_draws_sizes_only_in_training():
+    from mmedgenext.models.data_preprocessors import \
+        MultiScaleClsDataPreprocessor
+    pre = MultiScaleClsDataPreprocessor(scales=(64, 96), mean=[0, 0, 0],
+                                        std=[1, 1, 1])
+    data = dict(inputs=[torch.rand(3, 128, 128) for _ in range(2)])
+    sizes = {pre(data, training=True)['inputs'].shape[-1] for _ in range(30)}
+    assert sizes == {64, 96}
+    assert pre(data, training=False)['inputs'].shape[-1] == 128
+    with pytest.raises(ValueError, match='scales'):
+        MultiScaleClsDataPreprocessor(scales=(16, ))
+
+
+def test_usi_configs_evaluate_at_their_crop():
+    for name in ('small', 'base'):
+        cfg = Config.fromfile(
+            os.path.join(ROOT, 'configs', f'edgenext_{name}_usi_in1k.py'))
+        resize = cfg.test_dataloader.dataset.pipeline[1]
+        assert resize['scale'] == 269
+
+
+def test_finetune_config_starts_from_imagenet_weights():
+    cfg = Config.fromfile(
+        os.path.join(ROOT, 'configs', 'edgenext_small_finetune_custom.py'))
+    assert cfg.model.backbone.init_cfg.checkpoint == 'edgenext_small'
+    assert cfg.model.head.num_classes == cfg.num_classes
+    assert cfg.train_dataloader.dataset.type == 'CustomDataset'
