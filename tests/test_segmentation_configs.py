@@ -107,3 +107,24 @@ def test_auxiliary_head_option():
     _, model = build_segmentor(path)
     data = model.data_preprocessor(seg_batch(21), training=True)
     assert 'aux.loss_ce' in model(**data, mode='loss')
+
+
+@pytest.mark.parametrize('mode', ['whole', 'slide'])
+def test_whole_and_sliding_window_inference(mode):
+    path = os.path.join(ROOT, 'configs',
+                        'deeplabv3_edgenext_xx_small_voc12aug.py')
+    from mmengine.config import ConfigDict
+    _, model = build_segmentor(path)
+    model.test_cfg = ConfigDict(mode=mode, crop_size=(64, 64),
+                                stride=(40, 40))
+    model.eval()
+    batch = seg_batch(21, size=96)
+    for sample in batch['data_samples']:
+        sample.set_metainfo(dict(img_shape=(96, 96), ori_shape=(96, 96),
+                                 pad_shape=(96, 96)))
+    model.data_preprocessor.size = None
+    model.data_preprocessor.size_divisor = 32
+    with torch.no_grad():
+        preds = model.test_step(batch)
+    assert preds[0].pred_sem_seg.data.shape == (1, 96, 96)
+    assert preds[0].seg_logits.data.shape == (21, 96, 96)
