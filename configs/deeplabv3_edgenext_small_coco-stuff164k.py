@@ -3,7 +3,7 @@
 # Data: data/coco_stuff164k, prepared by mmseg's
 # tools/dataset_converters/coco_stuff164k.py.
 _base_ = [
-    'mmseg::_base_/datasets/coco-stuff164k.py',
+    './_base_/datasets/coco-stuff164k.py',
     'mmseg::_base_/default_runtime.py',
     './_base_/models/deeplabv3_edgenext.py',
     './_base_/schedules/deeplabv3_adamw_cosine.py',

@@ -4,7 +4,7 @@
 # Data: data/VOCdevkit/VOC2012 with SegmentationClassAug, prepared by
 # mmseg's tools/dataset_converters/voc_aug.py.
 _base_ = [
-    'mmseg::_base_/datasets/pascal_voc12_aug.py',
+    './_base_/datasets/pascal_voc12_aug.py',
     'mmseg::_base_/default_runtime.py',
     './_base_/models/deeplabv3_edgenext.py',
     './_base_/schedules/deeplabv3_adamw_cosine.py',

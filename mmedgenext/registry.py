@@ -7,6 +7,7 @@ imports the models). Norm and activation layers registered by mmcv in the root
 registry stay visible from this scope.
 """
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
 MODELS = Registry(
@@ -14,3 +15,8 @@ MODELS = Registry(
     parent=MMENGINE_MODELS,
     scope='mmedgenext',
     locations=['mmedgenext.models'])
+TRANSFORMS = Registry(
+    'transform',
+    parent=MMENGINE_TRANSFORMS,
+    scope='mmedgenext',
+    locations=['mmedgenext.datasets'])

@@ -1,0 +1,3 @@
+from .transforms import CheckSegMapSize
+
+__all__ = ['CheckSegMapSize']

@@ -1,0 +1,43 @@
+"""Write the embedded default data sets (deterministic synthetic shapes) that
+the *_synthetic configs and the tests train on, if they are not there yet.
+
+    python tools/make_synthetic_data.py            # all kinds, into data/synthetic
+    python tools/make_synthetic_data.py --kinds seg --root /tmp/synthetic
+"""
+import argparse
+import os.path as osp
+import time
+
+from mmedgenext.datasets.synthetic import (write_classification_set,
+                                           write_detection_set,
+                                           write_segmentation_set)
+
+WRITERS = {
+    'det': write_detection_set,  # data/synthetic/det: COCO and VOC layout
+    'seg': write_segmentation_set,  # data/synthetic/seg: VOC layout
+    'cls': write_classification_set,  # data/synthetic/cls: class folders
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--root', default='data/synthetic')
+    parser.add_argument('--kinds', nargs='+', default=list(WRITERS),
+                        choices=list(WRITERS))
+    parser.add_argument('--force', action='store_true',
+                        help='rewrite sets that already exist')
+    args = parser.parse_args()
+    for kind in args.kinds:
+        target = osp.join(args.root, kind)
+        done = osp.join(target, '.complete')
+        if osp.exists(done) and not args.force:
+            print(f'{target}: already there')
+            continue
+        start = time.time()
+        WRITERS[kind](target)
+        open(done, 'w').close()
+        print(f'{target}: written in {time.time() - start:.1f}s')
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,58 @@
+"""Evaluate a checkpoint on a detection, segmentation or classification
+config; the authors' EdgeNeXt release files are accepted as they are.
+
+    python tools/test.py configs/edgenext_small_in1k.py edgenext_small.pth
+    python tools/test.py CONFIG CHECKPOINT --show-dir vis/
+"""
+import argparse
+import sys
+
+from mmengine.config import Config, DictAction
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
+from mmedgenext.engine import (DataNotFoundError, check_data_roots,
+                               enable_visualization)
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help='checkpoint path, URL or '
+                        'model-zoo name')
+    parser.add_argument('--work-dir', help='where the logs go')
+    parser.add_argument('--show-dir', help='write drawn predictions here')
+    parser.add_argument('--show', action='store_true',
+                        help='show predictions in a window')
+    parser.add_argument('--wait-time', type=float, default=2,
+                        help='seconds per shown image')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config entries, key=value')
+    parser.add_argument('--launcher', default='none',
+                        choices=['none', 'pytorch', 'slurm', 'mpi'])
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    return parser.parse_args()
+
+
+def main():
+    args = parse_args()
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or 'work_dirs/test'
+    cfg.load_from = args.checkpoint
+    if args.show or args.show_dir:
+        enable_visualization(cfg, args.show_dir, args.show, args.wait_time)
+    try:
+        check_data_roots(cfg, loaders=('test_dataloader', ))
+    except DataNotFoundError as e:
+        sys.exit(f'error: {e}')
+    runner = (RUNNERS.build(cfg)
+              if 'runner_type' in cfg else Runner.from_cfg(cfg))
+    runner.test()
+
+
+if __name__ == '__main__':
+    main()
