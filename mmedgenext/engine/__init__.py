@@ -1,7 +1,8 @@
+from .complexity import count_complexity
 from .config_setup import (DataNotFoundError, apply_train_args,
                            check_data_roots, enable_visualization)
 
 __all__ = [
     'DataNotFoundError', 'apply_train_args', 'check_data_roots',
-    'enable_visualization'
+    'count_complexity', 'enable_visualization'
 ]
