@@ -4,5 +4,6 @@ from .version import __version__
 from .registry import MODELS
 from . import checkpoint  # noqa: F401  (mmengine's checkpoint loader)
 from .models import EdgeNeXt
+from .models import dense_heads  # noqa: F401  (SSDLiteHead)
 
 __all__ = ['__version__', 'MODELS', 'EdgeNeXt']

@@ -1,0 +1,3 @@
+from .ssdlite_head import SSDLiteHead
+
+__all__ = ['SSDLiteHead']
