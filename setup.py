@@ -31,6 +31,9 @@ setup(
         'setuptools<81',  # mmengine imports pkg_resources
         'ftfy',  # mmseg.models imports these without declaring them
         'regex',
+        'onnx',  # tools/export_onnx.py, tools/quantize_onnx.py
+        'onnxruntime',
+        'onnxslim',  # export_onnx.py --simplify
     ],
     extras_require=dict(tests=['pytest']),
     license='MIT',

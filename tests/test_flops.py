@@ -44,3 +44,13 @@ def test_cli_on_a_segmentation_config():
     ], cwd=ROOT, capture_output=True, text=True, check=True).stdout
     assert 'at 128x128' in out and 'M MAdds' in out
     assert '| backbone.stages.3 |' in out
+
+
+def test_cli_on_a_detection_config():
+    """SSDLite's tensor forward (per-level scores and boxes) counts too;
+    the default input is the detection protocol's 320x320."""
+    out = subprocess.run([
+        sys.executable, 'tools/get_flops.py',
+        'configs/ssdlite_edgenext_xx_small_coco.py'
+    ], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert 'at 320x320: 2.28M params (2,282,796)' in out

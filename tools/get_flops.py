@@ -7,14 +7,12 @@ Needs no data set.
 """
 import argparse
 import os.path as osp
+import sys
 
-from mmengine.config import Config, DictAction
-from mmengine.registry import MODELS, init_default_scope
+from mmengine.config import DictAction
 
-import mmedgenext  # noqa: F401  (registries)
+from mmedgenext.deploy import build_model, input_shape, load_config
 from mmedgenext.engine import count_complexity
-
-_DEFAULT_SHAPES = {'mmpretrain': 256, 'mmdet': 320, 'mmseg': 512}
 
 
 def main():
@@ -27,18 +25,12 @@ def main():
                         help='also print the backbone stages and the rest')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    scope = cfg.get('default_scope', 'mmengine')
-    init_default_scope(scope)
-    if 'custom_imports' in cfg:
-        from mmengine.utils import import_modules_from_strings
-        import_modules_from_strings(**cfg.custom_imports)
-    cfg.model.backbone.init_cfg = None  # nothing to download for counting
-    model = MODELS.build(cfg.model)
-    size = args.shape or [_DEFAULT_SHAPES.get(scope, 256)]
-    h, w = (size * 2)[:2]
+    try:
+        cfg = load_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f'error: {e}')
+    model = build_model(cfg)  # random init: nothing to download
+    h, w = input_shape(cfg, args.shape)
     result = count_complexity(model, (3, h, w))
     print(f'{osp.basename(args.config)} at {h}x{w}: '
           f'{result["params"] / 1e6:.2f}M params '

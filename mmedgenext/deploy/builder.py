@@ -1,0 +1,75 @@
+"""Configs to models ready for inference, export and counting: one place
+that knows the three task libraries, their default input sizes and how the
+weights come in."""
+import logging
+import os.path as osp
+
+from mmengine.config import Config
+from mmengine.logging import MMLogger
+from mmengine.registry import MODELS, DefaultScope, init_default_scope
+from mmengine.runner import load_checkpoint
+from mmengine.utils import import_modules_from_strings
+
+import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
+from mmedgenext.checkpoint import resolve_checkpoint
+
+# A config's library (its default_scope) decides the kind of model.
+TASKS = {'mmpretrain': 'classifier', 'mmdet': 'detector', 'mmseg': 'segmentor'}
+# Input sizes of the paper's protocols: ImageNet 256, SSDLite 320,
+# DeepLabv3 512.
+DEFAULT_SHAPES = {'mmpretrain': 256, 'mmdet': 320, 'mmseg': 512}
+
+
+def load_config(path, cfg_options=None):
+    """Read a config, enter its library's scope and import its plugins;
+    ValueError for a config that is not a classifier, detector or
+    segmentor."""
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    scope = cfg.get('default_scope')
+    if scope not in TASKS:
+        raise ValueError(
+            f'{path}: unknown config kind (default_scope={scope!r}); '
+            'expected mmpretrain (classifier), mmdet (detector) or mmseg '
+            '(segmentor)')
+    init_default_scope(scope)
+    if 'custom_imports' in cfg:
+        import_modules_from_strings(**cfg.custom_imports)
+    return cfg
+
+
+def task_of(cfg):
+    return TASKS[cfg.default_scope]
+
+
+def input_shape(cfg, shape=None):
+    """(H, W) from ``--shape H [W]``, else the task's default size."""
+    size = list(shape or [DEFAULT_SHAPES[cfg.default_scope]])
+    h, w = (size * 2)[:2]
+    return h, w
+
+
+def build_model(cfg, checkpoint=None):
+    """The config's model in eval mode, with the weights of ``checkpoint``
+    (a path, URL or model-zoo name, loaded strictly) or, for None/'none',
+    the config's random initialisation. The backbone's own pretrained
+    ``init_cfg`` is dropped, so nothing is downloaded."""
+    cfg.model.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        model = MODELS.build(cfg.model)
+    if checkpoint in (None, 'none'):
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.WARNING)  # not one line per parameter
+        try:
+            model.init_weights()
+        finally:
+            logger.setLevel(level)
+    else:
+        resolve_checkpoint(checkpoint)  # FileNotFoundError naming the path
+        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
+                        logger='silent')
+    return model.eval()

@@ -1,0 +1,135 @@
+"""Static int8 quantization of an exported graph with ONNX Runtime, and how
+far the int8 model's outputs move from the float model's.
+
+Calibration images go through the config's test pipeline (loading, resize,
+crop; annotations and packing left out) and reach the graph as it expects
+them: float BGR 0-255. An image the pipeline leaves at another size than
+the graph's fixed input (mmseg keeps the aspect ratio) is resized to it.
+"""
+from pathlib import Path
+
+import mmcv
+import numpy as np
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
+from onnxruntime.quantization import (CalibrationDataReader,
+                                      CalibrationMethod, QuantFormat,
+                                      QuantType, quant_pre_process,
+                                      quantize_static)
+
+from .builder import task_of
+from .verify import onnx_session, run_onnx
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
+# Ops with weights; norms, softmax and the detector's post-processing
+# stay float.
+DEFAULT_OP_TYPES = ('Conv', 'MatMul', 'Gemm')
+CALIBRATION_METHODS = {m.name.lower(): m for m in CalibrationMethod}
+
+
+def pipeline_images(cfg, folder, size, limit=None):
+    """The images under ``folder`` (sorted, at most ``limit``) as (1, 3, H,
+    W) float32 arrays, preprocessed by the config's test pipeline."""
+    paths = sorted(p for p in Path(folder).rglob('*')
+                   if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not paths:
+        raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) '
+                                f'under {folder}')
+    steps = [t for t in cfg.test_dataloader.dataset.pipeline
+             if not t['type'].split('.')[-1].startswith(
+                 ('LoadAnnotations', 'Pack'))]
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        pipeline = Compose(steps)
+    h, w = size
+    for path in paths:
+        img = pipeline(dict(img_path=str(path)))['img']
+        if img.shape[:2] != (h, w):
+            img = mmcv.imresize(img, (w, h))
+        yield img.transpose(2, 0, 1)[None].astype(np.float32)
+
+
+class _Reader(CalibrationDataReader):
+
+    def __init__(self, images):
+        self._images = iter(images)
+
+    def get_next(self):
+        img = next(self._images, None)
+        return None if img is None else {'image': img}
+
+
+def quantize_onnx(float_path, int8_path, calibration_images,
+                  op_types=DEFAULT_OP_TYPES, per_channel=True,
+                  method='minmax'):
+    """Write the static int8 (QDQ, signed weights and activations) version
+    of ``float_path``, calibrated on ``calibration_images``."""
+    prepared = str(int8_path) + '.prep.onnx'
+    quant_pre_process(str(float_path), prepared, skip_symbolic_shape=True)
+    try:
+        quantize_static(
+            prepared, str(int8_path), _Reader(calibration_images),
+            quant_format=QuantFormat.QDQ, op_types_to_quantize=list(op_types),
+            per_channel=per_channel, activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=CALIBRATION_METHODS[method])
+    finally:
+        Path(prepared).unlink(missing_ok=True)
+    return int8_path
+
+
+def _iou(a, b):
+    """IoU matrix of (N, 4) and (M, 4) boxes."""
+    lt = np.maximum(a[:, None, :2], b[None, :, :2])
+    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(-1)
+    area_a = (a[:, 2:] - a[:, :2]).prod(-1)
+    area_b = (b[:, 2:] - b[:, :2]).prod(-1)
+    return inter / (area_a[:, None] + area_b[None] - inter + 1e-9)
+
+
+def compare_float_int8(cfg, float_path, int8_path, images, threads=None,
+                       det_score=0.3):
+    """How the int8 model's outputs differ from the float model's on
+    ``images``: for classifiers top-1 agreement and logit differences; for
+    segmentors pixel agreement and the mIoU of the int8 label maps against
+    the float ones; for detectors the share of float detections (score >=
+    ``det_score``) that int8 finds again (same label, IoU >= 0.5) and the
+    score differences of those."""
+    task = task_of(cfg)
+    sessions = [onnx_session(p, threads) for p in (float_path, int8_path)]
+    pairs = [[run_onnx(s, img) for s in sessions] for img in images]
+    if task == 'classifier':
+        f = np.concatenate([a['logits'] for a, _ in pairs])
+        q = np.concatenate([b['logits'] for _, b in pairs])
+        diff = np.abs(f - q)
+        return dict(images=len(f),
+                    top1_agreement=float((f.argmax(1) == q.argmax(1)).mean()),
+                    max_abs_diff=float(diff.max()),
+                    mean_abs_diff=float(diff.mean()))
+    if task == 'segmentor':
+        key = 'labels' if 'labels' in pairs[0][0] else 'logits'
+        f = np.concatenate([a[key] for a, _ in pairs])
+        q = np.concatenate([b[key] for _, b in pairs])
+        if key == 'logits':
+            f, q = f.argmax(1), q.argmax(1)
+        ious = [((f == c) & (q == c)).sum() / ((f == c) | (q == c)).sum()
+                for c in np.unique(f)]
+        return dict(images=len(f),
+                    pixel_agreement=float((f == q).mean()),
+                    miou_vs_float=float(np.mean(ious)))
+    found, score_diffs = [], []
+    for a, b in pairs:
+        for img in range(len(a['labels'])):
+            ref = a['scores'][img] >= det_score
+            iou = _iou(a['boxes'][img][ref], b['boxes'][img])
+            same = a['labels'][img][ref][:, None] == b['labels'][img][None]
+            hits = (iou >= 0.5) & same
+            found += hits.any(1).tolist()
+            best = np.where(hits, iou, -1).argmax(1)
+            score_diffs += np.abs(a['scores'][img][ref] - b['scores'][img][
+                best])[hits.any(1)].tolist()
+    return dict(images=len(pairs), float_detections=len(found),
+                recovered=float(np.mean(found)) if found else float('nan'),
+                max_score_diff=max(score_diffs, default=float('nan')),
+                mean_score_diff=float(np.mean(score_diffs))
+                if score_diffs else float('nan'))
