@@ -12,6 +12,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
+from mmedgenext.datasets import DatasetError, dataset_error_message
 from mmedgenext.engine import (DataNotFoundError, check_data_roots,
                                enable_visualization)
 
@@ -47,11 +48,11 @@ def main():
         enable_visualization(cfg, args.show_dir, args.show, args.wait_time)
     try:
         check_data_roots(cfg, loaders=('test_dataloader', ))
-    except DataNotFoundError as e:
-        sys.exit(f'error: {e}')
-    runner = (RUNNERS.build(cfg)
-              if 'runner_type' in cfg else Runner.from_cfg(cfg))
-    runner.test()
+        runner = (RUNNERS.build(cfg)
+                  if 'runner_type' in cfg else Runner.from_cfg(cfg))
+        runner.test()
+    except (DataNotFoundError, DatasetError) as e:
+        sys.exit(f'error: {dataset_error_message(e)}')
 
 
 if __name__ == '__main__':

@@ -12,6 +12,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
+from mmedgenext.datasets import DatasetError, dataset_error_message
 from mmedgenext.engine import (DataNotFoundError, apply_train_args,
                                check_data_roots)
 
@@ -45,11 +46,11 @@ def main():
                      args.auto_scale_lr, args.resume, args.launcher)
     try:
         check_data_roots(cfg)
-    except DataNotFoundError as e:
-        sys.exit(f'error: {e}')
-    runner = (RUNNERS.build(cfg)
-              if 'runner_type' in cfg else Runner.from_cfg(cfg))
-    runner.train()
+        runner = (RUNNERS.build(cfg)
+                  if 'runner_type' in cfg else Runner.from_cfg(cfg))
+        runner.train()
+    except (DataNotFoundError, DatasetError) as e:
+        sys.exit(f'error: {dataset_error_message(e)}')
 
 
 if __name__ == '__main__':

@@ -1,3 +1,7 @@
-from .transforms import CheckSegMapSize
+from .transforms import (CheckSegMapSize, DatasetError, LoadImageFromFile,
+                         dataset_error_message)
 
-__all__ = ['CheckSegMapSize']
+__all__ = [
+    'CheckSegMapSize', 'DatasetError', 'LoadImageFromFile',
+    'dataset_error_message'
+]

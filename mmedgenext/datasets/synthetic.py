@@ -90,10 +90,11 @@ def write_detection_set(root, num_train=600, num_val=100, size=320,
     Annotations,ImageSets/Main}``) of the same scenes: 1-6 objects of
     16-160 px per 320-px image."""
     voc = osp.join(root, 'VOC2007')
-    for d in ('annotations', 'train', 'val', osp.join(voc, 'JPEGImages'),
+    for d in (osp.join(root, 'annotations'), osp.join(root, 'train'),
+              osp.join(root, 'val'), osp.join(voc, 'JPEGImages'),
               osp.join(voc, 'Annotations'), osp.join(voc, 'ImageSets',
                                                      'Main')):
-        os.makedirs(osp.join(root, d), exist_ok=True)
+        os.makedirs(d, exist_ok=True)
     for split, count, split_seed in (('train', num_train, seed),
                                      ('val', num_val, seed + 1)):
         images, annotations, names = [], [], []
@@ -195,3 +196,23 @@ def write_classification_set(root, per_class_train=40, per_class_val=10,
                 image.save(osp.join(root, split, CLASSES[cls],
                                     f'{made[cls]:05d}.jpg'), quality=92)
                 made[cls] += 1
+
+
+WRITERS = {
+    'det': write_detection_set,  # COCO and VOC layout
+    'seg': write_segmentation_set,  # VOC layout
+    'cls': write_classification_set,  # ImageNet class folders
+}
+
+
+def ensure_synthetic_set(root, kind, force=False):
+    """Write the ``kind`` set into ``root/kind`` unless a complete one is
+    there (a ``.complete`` stamp, written last, marks it). Returns whether
+    it was written."""
+    target = osp.join(root, kind)
+    stamp = osp.join(target, '.complete')
+    if osp.exists(stamp) and not force:
+        return False
+    WRITERS[kind](target)
+    open(stamp, 'w').close()
+    return True
