@@ -160,9 +160,10 @@ def reference_forward(sd, x, arch, features=False, calibrate=False):
                 C = dims[i]
                 width = math.ceil(C / SCALES[i])
                 spx = torch.split(x, width, 1)
-                outs = []
+                outs, sp = [], spx[0]
                 for k in range(SCALES[i] - 1):
-                    sp = spx[k] if k == 0 else sp + spx[k]
+                    if k > 0:
+                        sp = sp + spx[k]
                     sp = F.conv2d(sp, sd[f'{p}convs.{k}.weight'],
                                   sd[f'{p}convs.{k}.bias'], padding=1,
                                   groups=width)

@@ -1,15 +1,16 @@
 """The ImageNet configs: all build; each kind really trains and evaluates
-on a tiny ImageNet-layout folder set; the multi-scale schedule works."""
-import glob
+on the generator's tiny ImageNet-layout folder set; the multi-scale schedule
+works."""
 import os
+import subprocess
+import sys
 
-import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
-from PIL import Image
 
+from mmedgenext.datasets.synthetic import write_classification_set
 from mmedgenext.models import ARCH_SETTINGS
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -22,19 +23,6 @@ def load(path):
     init_default_scope(cfg.default_scope)
     import mmedgenext.models.data_preprocessors  # noqa: F401 (custom_imports)
     return cfg
-
-
-def write_folder_set(root, classes=3, per_class=4, size=72):
-    """Class folders of coloured-texture images, train and val."""
-    rng = np.random.default_rng(0)
-    for split in ('train', 'val'):
-        for c in range(classes):
-            os.makedirs(os.path.join(root, split, f'class{c}'))
-            for i in range(per_class):
-                img = rng.integers(0, 60, (size, size, 3), dtype=np.uint8)
-                img[..., c] += 150  # the class is the dominant channel
-                Image.fromarray(img).save(
-                    os.path.join(root, split, f'class{c}', f'{i}.jpg'))
 
 
 @pytest.mark.parametrize('arch', list(VARIANT_CONFIGS))
@@ -55,7 +43,8 @@ def test_config_builds_the_published_classifier(arch):
 
 def tiny_run_cfg(arch, tmp_path, num_classes=3):
     """The arch's ImageNet config on a tiny folder set, small sizes."""
-    write_folder_set(str(tmp_path / 'data'))
+    write_classification_set(str(tmp_path / 'data'), per_class_train=4,
+                             per_class_val=4, size=72)
     cfg = load(VARIANT_CONFIGS[arch])
     cfg.model.data_preprocessor.num_classes = num_classes
     cfg.model.data_preprocessor.scales = (64, 96)
@@ -129,6 +118,14 @@ def test_runner_evaluates_an_official_file_as_the_reference(arch, tmp_path):
         scores = torch.stack([s.pred_score for s in model.test_step(batch)])
         expected = reference_forward(sd, data['inputs'], arch).softmax(-1)
     torch.testing.assert_close(scores, expected, atol=1e-5, rtol=0)
+    # The same through the command line, as a user runs it.
+    cfg_path = tmp_path / 'cfg.py'
+    cfg.dump(str(cfg_path))
+    out = subprocess.run([
+        sys.executable, 'tools/test.py', str(cfg_path), path, '--work-dir',
+        str(tmp_path / 'cli')
+    ], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert 'accuracy/top1' in out.stdout + out.stderr
 
 
 def test_multi_scale_preprocessor_draws_sizes_only_in_training():

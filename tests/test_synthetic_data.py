@@ -1,6 +1,5 @@
 """The data generator: layouts the real data sets' loaders read, objects
 within spec, deterministic, idempotent CLI."""
-import json
 import os
 import subprocess
 import sys
@@ -14,9 +13,10 @@ from mmedgenext.datasets.synthetic import (CLASSES, write_classification_set,
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_detection_set_in_coco_and_voc_layout(tmp_path):
+def test_detection_set_in_coco_and_voc_layout(tmp_path, monkeypatch):
     from pycocotools.coco import COCO
-    write_detection_set(str(tmp_path), num_train=6, num_val=3)
+    monkeypatch.chdir(tmp_path.parent)  # a relative root, as the CLI's
+    write_detection_set(tmp_path.name, num_train=6, num_val=3)
     coco = COCO(str(tmp_path / 'annotations' / 'instances_train.json'))
     assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(
         CLASSES)

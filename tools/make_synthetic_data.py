@@ -8,15 +8,7 @@ import argparse
 import os.path as osp
 import time
 
-from mmedgenext.datasets.synthetic import (write_classification_set,
-                                           write_detection_set,
-                                           write_segmentation_set)
-
-WRITERS = {
-    'det': write_detection_set,  # data/synthetic/det: COCO and VOC layout
-    'seg': write_segmentation_set,  # data/synthetic/seg: VOC layout
-    'cls': write_classification_set,  # data/synthetic/cls: class folders
-}
+from mmedgenext.datasets.synthetic import WRITERS, ensure_synthetic_set
 
 
 def main():
@@ -29,14 +21,11 @@ def main():
     args = parser.parse_args()
     for kind in args.kinds:
         target = osp.join(args.root, kind)
-        done = osp.join(target, '.complete')
-        if osp.exists(done) and not args.force:
-            print(f'{target}: already there')
-            continue
         start = time.time()
-        WRITERS[kind](target)
-        open(done, 'w').close()
-        print(f'{target}: written in {time.time() - start:.1f}s')
+        if ensure_synthetic_set(args.root, kind, args.force):
+            print(f'{target}: written in {time.time() - start:.1f}s')
+        else:
+            print(f'{target}: already there')
 
 
 if __name__ == '__main__':

@@ -1,0 +1,150 @@
+"""The embedded segmentation default: generator, training, evaluation,
+tools and the errors a user meets (resume and DDP: test_detection.py)."""
+import glob
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from mmengine.config import Config
+from PIL import Image
+
+from mmedgenext.datasets.synthetic import write_segmentation_set
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CONFIG = os.path.join(ROOT, 'configs',
+                      'deeplabv3_edgenext_xx_small_synthetic.py')
+
+
+@pytest.fixture(scope='module')
+def seg_root(tmp_path_factory):
+    root = str(tmp_path_factory.mktemp('seg'))
+    write_segmentation_set(root, num_train=16, num_val=4, size=64)
+    return root
+
+
+def test_generator_writes_voc_layout(seg_root, tmp_path):
+    names = open(os.path.join(
+        seg_root, 'ImageSets/Segmentation/train.txt')).read().split()
+    assert len(names) == 16
+    label = Image.open(os.path.join(seg_root, 'SegmentationClass',
+                                    names[0] + '.png'))
+    assert label.mode == 'P'
+    values = set(np.unique(np.array(label)))
+    assert values <= {0, 1, 2, 3, 255} and 255 in values  # borders ignored
+    image = Image.open(os.path.join(seg_root, 'JPEGImages',
+                                    names[0] + '.jpg'))
+    assert image.size == label.size == (64, 64)
+    again = str(tmp_path / 'again')
+    write_segmentation_set(again, num_train=16, num_val=4, size=64)
+    assert np.array_equal(
+        np.array(label),
+        np.array(Image.open(os.path.join(again, 'SegmentationClass',
+                                         names[0] + '.png'))))
+
+
+def small_cfg(seg_root, work_dir, iters):
+    cfg = Config.fromfile(CONFIG)
+    cfg.work_dir = str(work_dir)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                   cfg.test_dataloader):
+        loader.dataset.data_root = seg_root
+        loader.update(num_workers=0, persistent_workers=False, batch_size=4)
+    cfg.crop_size = (64, 64)
+    cfg.model.data_preprocessor.size = (64, 64)
+    for t in cfg.train_dataloader.dataset.pipeline:
+        if t['type'] in ('RandomResize', ):
+            t['scale'] = (64, 64)
+        if t['type'] == 'RandomCrop':
+            t['crop_size'] = (64, 64)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=iters)
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        by_epoch=False, interval=iters)
+    return cfg
+
+
+def test_short_training_lowers_the_loss_and_evaluates(seg_root, tmp_path):
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(small_cfg(seg_root, tmp_path / 'work', 24))
+    runner.train()
+    losses = runner.message_hub.get_scalar('train/loss').data[0]
+    assert np.mean(losses[-6:]) < np.mean(losses[:6])
+    metrics = runner.val_loop.run()
+    assert 0 <= metrics['mIoU'] <= 100
+    assert os.path.isfile(tmp_path / 'work' / 'iter_24.pth')
+
+
+@pytest.fixture(scope='module')
+def trained(seg_root, tmp_path_factory):
+    """A config file and the checkpoint of a 2-iteration run."""
+    from mmengine.runner import Runner
+    work = tmp_path_factory.mktemp('trained')
+    cfg = small_cfg(seg_root, work / 'work', 2)
+    Runner.from_cfg(cfg).train()
+    cfg.dump(str(work / 'cfg.py'))
+    return str(work / 'cfg.py'), str(work / 'work' / 'iter_2.pth')
+
+
+def test_test_tool_writes_coloured_overlays(trained, tmp_path):
+    cfg_path, checkpoint = trained
+    show_dir = tmp_path / 'vis'
+    subprocess.run([
+        sys.executable, 'tools/test.py', cfg_path, checkpoint, '--show-dir',
+        str(show_dir), '--work-dir', str(tmp_path / 'test')
+    ], check=True, cwd=ROOT, capture_output=True)
+    overlays = glob.glob(str(show_dir / '**' / '*.png'), recursive=True)
+    assert len(overlays) == 4  # one per validation image
+
+
+def test_demo_draws_a_segmentation(trained, seg_root, tmp_path):
+    cfg_path, checkpoint = trained
+    image = glob.glob(os.path.join(seg_root, 'JPEGImages', 'val_*.jpg'))[0]
+    out = tmp_path / 'out.png'
+    subprocess.run([sys.executable, 'tools/demo.py', image, cfg_path,
+                    checkpoint, '--out', str(out)], check=True, cwd=ROOT,
+                   capture_output=True)
+    assert Image.open(out).size == (64, 64)
+    broken = tmp_path / 'broken.jpg'
+    broken.write_bytes(b'not an image')
+    result = subprocess.run([sys.executable, 'tools/demo.py', str(broken),
+                             cfg_path, checkpoint], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and 'broken.jpg' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_missing_data_says_where_and_how(tmp_path):
+    result = subprocess.run([
+        sys.executable, 'tools/train.py',
+        'configs/deeplabv3_edgenext_xx_small_voc12aug.py', '--work-dir',
+        str(tmp_path), '--cfg-options',
+        f'train_dataloader.dataset.datasets.0.data_root={tmp_path}/VOC2012'
+    ], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode != 0
+    assert 'does not exist' in result.stderr
+    assert 'voc_aug.py' in result.stderr
+    assert 'Traceback' not in result.stderr
+
+
+def test_label_map_of_another_size_is_named(seg_root, tmp_path):
+    import shutil
+
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS
+    root = str(tmp_path / 'broken')
+    shutil.copytree(seg_root, root)
+    name = open(os.path.join(
+        root, 'ImageSets/Segmentation/train.txt')).read().split()[0]
+    label_path = os.path.join(root, 'SegmentationClass', name + '.png')
+    Image.open(label_path).resize((48, 64)).save(label_path)
+    cfg = Config.fromfile(CONFIG)
+    init_default_scope('mmseg')
+    dataset = DATASETS.build(dict(cfg.train_dataloader.dataset,
+                                  data_root=root))
+    with pytest.raises(ValueError, match=f'{name}.png is 48x64 but its '
+                       f'image .*{name}.jpg is 64x64'):
+        dataset[0]
