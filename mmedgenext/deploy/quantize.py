@@ -61,15 +61,16 @@ class _Reader(CalibrationDataReader):
 def quantize_onnx(float_path, int8_path, calibration_images,
                   op_types=DEFAULT_OP_TYPES, per_channel=True,
                   method='minmax'):
-    """Write the static int8 (QDQ, signed weights and activations) version
-    of ``float_path``, calibrated on ``calibration_images``."""
+    """Write the static int8 version (QDQ; signed weights, unsigned
+    activations: the pairing ONNX Runtime's x86 kernels run fastest) of
+    ``float_path``, calibrated on ``calibration_images``."""
     prepared = str(int8_path) + '.prep.onnx'
     quant_pre_process(str(float_path), prepared, skip_symbolic_shape=True)
     try:
         quantize_static(
             prepared, str(int8_path), _Reader(calibration_images),
             quant_format=QuantFormat.QDQ, op_types_to_quantize=list(op_types),
-            per_channel=per_channel, activation_type=QuantType.QInt8,
+            per_channel=per_channel, activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CALIBRATION_METHODS[method])
     finally:
