@@ -91,7 +91,8 @@ def _iou(a, b):
 def compare_float_int8(cfg, float_path, int8_path, images, threads=None,
                        det_score=0.3):
     """How the int8 model's outputs differ from the float model's on
-    ``images``: for classifiers top-1 agreement and logit differences; for
+    ``images``: for classifiers top-1 agreement and logit differences
+    (also relative to the float logits' standard deviation); for
     segmentors pixel agreement and the mIoU of the int8 label maps against
     the float ones; for detectors the share of float detections (score >=
     ``det_score``) that int8 finds again (same label, IoU >= 0.5) and the
@@ -106,7 +107,9 @@ def compare_float_int8(cfg, float_path, int8_path, images, threads=None,
         return dict(images=len(f),
                     top1_agreement=float((f.argmax(1) == q.argmax(1)).mean()),
                     max_abs_diff=float(diff.max()),
-                    mean_abs_diff=float(diff.mean()))
+                    mean_abs_diff=float(diff.mean()),
+                    # the error on the scale of the logits themselves
+                    mean_diff_over_std=float(diff.mean() / f.std()))
     if task == 'segmentor':
         key = 'labels' if 'labels' in pairs[0][0] else 'logits'
         f = np.concatenate([a[key] for a, _ in pairs])
