@@ -4,6 +4,8 @@ how far int8 moves the outputs and how fast each runs.
 
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
         cls.onnx --calib-dir data/synthetic/cls/train --out cls_int8.onnx
+    python tools/quantize_onnx.py configs/ssdlite_edgenext_xx_small_coco.py \
+        det.onnx --calib-dir data/coco/train2017 --eval-set 500
 """
 import argparse
 import os
@@ -14,9 +16,11 @@ import numpy as np
 from mmengine.config import DictAction
 
 from mmedgenext.deploy import load_config, onnx_session, run_onnx
+from mmedgenext.engine import check_data_roots
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS,
                                         DEFAULT_OP_TYPES, compare_float_int8,
-                                        pipeline_images, quantize_onnx)
+                                        evaluate_onnx, pipeline_images,
+                                        quantize_onnx)
 
 
 def parse_args():
@@ -31,6 +35,10 @@ def parse_args():
     parser.add_argument('--eval-dir', help='images to compare float and '
                         'int8 on (default: the calibration images)')
     parser.add_argument('--num-eval', type=int, default=100)
+    parser.add_argument('--eval-set', type=int, nargs='?', const=-1,
+                        metavar='N', help="also score float and int8 with "
+                        "the config's test metric on its test set (the "
+                        'first N images; all without N)')
     parser.add_argument('--out', help='int8 graph (default: '
                         '<onnx>_int8.onnx)')
     parser.add_argument('--method', default='minmax',
@@ -61,6 +69,8 @@ def main():
         if not os.path.isfile(args.onnx):
             raise FileNotFoundError(f'ONNX file not found: {args.onnx}')
         cfg = load_config(args.config, args.cfg_options)
+        if args.eval_set is not None:
+            check_data_roots(cfg, loaders=('test_dataloader', ))
         shape = onnx_session(args.onnx).get_inputs()[0].shape
         size = tuple(shape[2:])
         calib = list(pipeline_images(cfg, args.calib_dir, size,
@@ -84,6 +94,13 @@ def main():
     print('int8 vs float on', ', '.join(
         f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}'
         for k, v in report.items()))
+    if args.eval_set is not None:
+        limit = None if args.eval_set < 0 else args.eval_set
+        scores = [evaluate_onnx(cfg, p, limit, args.threads)
+                  for p in (args.onnx, out)]
+        for key in scores[0]:
+            print(f'test set {key}: float {scores[0][key]:.4g}, int8 '
+                  f'{scores[1][key]:.4g}')
 
 
 if __name__ == '__main__':

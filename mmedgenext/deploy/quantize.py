@@ -137,3 +137,58 @@ def compare_float_int8(cfg, float_path, int8_path, images, threads=None,
                 max_score_diff=max(score_diffs, default=float('nan')),
                 mean_score_diff=float(np.mean(score_diffs))
                 if score_diffs else float('nan'))
+
+
+def evaluate_onnx(cfg, path, limit=None, threads=None):
+    """The config's own test metric (CocoMetric, IoUMetric, Accuracy, ...)
+    for an ONNX graph on the config's test set, the first ``limit`` images.
+
+    Images come from the test pipeline and are resized to the graph's input
+    if it differs; predictions are mapped back to the original image as the
+    OpenMMLab models do (boxes divided by the scale factor, segmentation
+    logits resized bilinearly, a label map by nearest neighbour).
+    """
+    import torch
+    import torch.nn.functional as F
+    from mmengine.evaluator import Evaluator
+    from mmengine.registry import DATASETS
+    from mmengine.structures import InstanceData, PixelData
+
+    task = task_of(cfg)
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        dataset = DATASETS.build(cfg.test_dataloader.dataset)
+        evaluator = Evaluator(cfg.test_evaluator)
+    evaluator.dataset_meta = dataset.metainfo
+    session = onnx_session(path, threads)
+    h, w = session.get_inputs()[0].shape[2:]
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    for i in range(count):
+        item = dataset[i]
+        img, sample = item['inputs'][None].float(), item['data_samples']
+        shape = img.shape[2:]
+        if tuple(shape) != (h, w):
+            img = F.interpolate(img, (h, w), mode='bilinear')
+        out = {k: torch.from_numpy(v)[0]
+               for k, v in run_onnx(session, img).items()}
+        if task == 'classifier':
+            sample.set_pred_score(out['logits'].softmax(0))
+        elif task == 'detector':
+            keep = out['labels'] >= 0
+            # back to the pipeline's image, then to the original one
+            scale = out['boxes'].new_tensor(
+                [shape[1] / w, shape[0] / h] * 2) / out['boxes'].new_tensor(
+                    list(sample.scale_factor) * 2)
+            sample.pred_instances = InstanceData(
+                bboxes=out['boxes'][keep] * scale,
+                scores=out['scores'][keep], labels=out['labels'][keep])
+        else:
+            ori = tuple(sample.ori_shape)
+            if 'logits' in out:
+                labels = F.interpolate(out['logits'][None], ori,
+                                       mode='bilinear')[0].argmax(0)
+            else:
+                labels = F.interpolate(out['labels'][None, None].float(),
+                                       ori, mode='nearest')[0, 0].long()
+            sample.pred_sem_seg = PixelData(data=labels[None])
+        evaluator.process([sample])
+    return evaluator.evaluate(count)

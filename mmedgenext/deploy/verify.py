@@ -79,10 +79,13 @@ def match_detections(ref, boxes, scores, labels, box_tol):
         dist[~free | (labels != label)] = np.inf
         j = int(dist.argmin())
         if dist[j] > box_tol:
+            tie = ('; PyTorch\'s scores tie, so which boxes NMS keeps is '
+                   'arbitrary (untrained weights?)' if len(np.unique(
+                       ref['scores'])) < len(ref['scores']) else '')
             raise OnnxMismatchError(
                 f'PyTorch detection {np.round(box, 2).tolist()} (label '
                 f'{label}, score {score:.4f}) has no ONNX Runtime box within '
-                f'{box_tol:.3g} px')
+                f'{box_tol:.3g} px{tie}')
         free[j] = False
         box_diff = max(box_diff, float(dist[j]))
         score_diff = max(score_diff, abs(float(scores[j]) - float(score)))
@@ -129,8 +132,10 @@ def compare_outputs(cfg, reference, outputs, size, atol=1e-4):
         raise OnnxMismatchError(
             f'{int((differ & ~tie).sum())} of {differ.size} pixels get '
             f'another label (tolerance {atol:g} on the logits)')
+    ties = (f' (the rest at logit ties <= {atol:g})'
+            if differ.any() else '')
     return (f'label maps equal at {differ.size - int(differ.sum())} of '
-            f'{differ.size} pixels (the rest at logit ties <= {atol:g})')
+            f'{differ.size} pixels{ties}')
 
 
 def verify_onnx(cfg, model, path, size, batch=1, atol=1e-4):
