@@ -41,7 +41,7 @@ class _Normalize(nn.Module):
 class ClassifierGraph(nn.Module):
     output_names = ['logits']
 
-    def __init__(self, model, cfg, size):
+    def __init__(self, model, cfg):
         super().__init__()
         self.normalize = _Normalize(cfg.model.data_preprocessor)
         self.model = model
@@ -113,7 +113,6 @@ class DetectorGraph(nn.Module):
             [s.shape[-2:] for s in cls_scores], device='cpu')
         for i, p in enumerate(priors):
             self.register_buffer(f'priors{i}', p, persistent=False)
-        self.num_levels = len(priors)
 
     def _candidates(self, cls_scores, bbox_preds):
         """mmdet's filter_scores_and_topk per level, as fixed-size top-k:
@@ -183,7 +182,7 @@ def deploy_graph(cfg, model, size, seg_output='labels'):
     """The module to export for the config's task, at input ``size``."""
     task = task_of(cfg)
     if task == 'classifier':
-        return ClassifierGraph(model, cfg, size).eval()
+        return ClassifierGraph(model, cfg).eval()
     if task == 'detector':
         return DetectorGraph(model, cfg, size).eval()
     return SegmentorGraph(model, cfg, size, seg_output).eval()
