@@ -16,8 +16,9 @@ from mmedgenext.deploy import (OnnxMismatchError, build_model, deploy_graph,
                                export_onnx, load_config, noise_images,
                                onnx_session, reference_outputs, run_onnx,
                                verify_onnx)
-from mmedgenext.deploy.quantize import (compare_float_int8, pipeline_images,
-                                        quantize_onnx)
+from mmedgenext.datasets.synthetic import write_segmentation_set
+from mmedgenext.deploy.quantize import (compare_float_int8, evaluate_onnx,
+                                        pipeline_images, quantize_onnx)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLS = os.path.join(ROOT, 'configs/edgenext_xx_small_in1k.py')
@@ -102,6 +103,24 @@ def test_quantized_classifier_runs(classifier, tmp_path):
     report = compare_float_int8(cfg, path, int8, images)
     assert report['images'] == 4 and 0 <= report['top1_agreement'] <= 1
     assert np.isfinite(report['mean_abs_diff'])
+
+
+def test_int8_segmentor_scored_with_the_config_metric(tmp_path):
+    """--eval-set: the config's IoUMetric on its test set, for the float
+    and the int8 graph."""
+    root = str(tmp_path / 'voc')
+    write_segmentation_set(root, num_train=4, num_val=3, size=96)
+    cfg = load_config(SEG, {'test_dataloader.dataset.data_root': root})
+    model = randomize_(build_model(cfg))
+    path = str(tmp_path / 'seg.onnx')
+    export_onnx(deploy_graph(cfg, model, (128, 128)), path, (128, 128))
+    images = list(pipeline_images(cfg, root + '/JPEGImages', (128, 128)))
+    int8 = quantize_onnx(path, tmp_path / 'seg_int8.onnx', images)
+    for graph in (path, int8):
+        metrics = evaluate_onnx(cfg, graph)
+        assert 0 <= metrics['mIoU'] <= 100 and 0 <= metrics['aAcc'] <= 100
+    report = compare_float_int8(cfg, path, int8, images[:2])
+    assert 0 <= report['pixel_agreement'] <= 1
 
 
 def test_unknown_config_kind(tmp_path):
