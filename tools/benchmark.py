@@ -147,7 +147,7 @@ def deploy_models(arch, names):
         yield name, size, graph
 
 
-def runtimes(graph, size, names, device, tmpdir, threads):
+def runtimes(graph, size, names, device, tmpdir, threads, autocast):
     """Callables of ``graph`` per runtime; a runtime that cannot take the
     graph gets the reason instead."""
     fns = {}
@@ -156,8 +156,12 @@ def runtimes(graph, size, names, device, tmpdir, threads):
     if 'compile' in names:
         try:
             compiled = torch.compile(graph)
-            with torch.inference_mode():  # compile now, report failures
-                compiled(torch.zeros(1, 3, size, size, device=device))
+            # compile now, for both batch sizes, and report failures
+            with torch.inference_mode(), (autocast
+                                          or contextlib.nullcontext()):
+                for batch in (1, 8):
+                    compiled(torch.zeros(batch, 3, size, size,
+                                         device=device))
             fns['compile'] = compiled
         except Exception as e:  # inductor fails in many ways
             fns['compile'] = f'{type(e).__name__}'
@@ -195,7 +199,7 @@ def deploy_benchmark(args, device, dtype, autocast):
             graph.to(device).eval()
             with tempfile.TemporaryDirectory() as tmpdir:
                 fns = runtimes(graph, size, names, device, tmpdir,
-                               torch.get_num_threads())
+                               torch.get_num_threads(), autocast)
                 working = {k: v for k, v in fns.items() if callable(v)}
                 cells = {}
                 for batch in (1, 8):
