@@ -14,11 +14,11 @@ from PIL import Image
 
 from mmedgenext.deploy import (OnnxMismatchError, build_model, deploy_graph,
                                export_onnx, load_config, noise_images,
-                               onnx_session, reference_outputs, run_onnx,
-                               verify_onnx)
+                               onnx_session, pipeline_images,
+                               reference_outputs, run_onnx, verify_onnx)
 from mmedgenext.datasets.synthetic import write_segmentation_set
 from mmedgenext.deploy.quantize import (compare_float_int8, evaluate_onnx,
-                                        pipeline_images, quantize_onnx)
+                                        quantize_onnx)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLS = os.path.join(ROOT, 'configs/edgenext_xx_small_in1k.py')

@@ -14,11 +14,14 @@ label map (or logits) at the input size.
 import argparse
 import sys
 
+import numpy as np
+import torch
 from mmengine.config import DictAction
 
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, build_model,
                                deploy_graph, export_onnx, input_shape,
-                               load_config, task_of, verify_onnx)
+                               load_config, pipeline_images, task_of,
+                               verify_onnx)
 
 
 def parse_args():
@@ -39,6 +42,9 @@ def parse_args():
                         choices=['labels', 'logits'])
     parser.add_argument('--atol', type=float, default=1e-4,
                         help='tolerance on logits and scores')
+    parser.add_argument('--check-images', metavar='DIR',
+                        help='check on the first images of DIR, through '
+                        'the test pipeline (default: noise images)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -60,15 +66,24 @@ def main():
     export_onnx(graph, args.out, size, opset=args.opset,
                 dynamic_batch=args.dynamic_batch, simplify=args.simplify)
     batch = 2 if args.dynamic_batch else 1
+    img = None
+    if args.check_images:
+        try:
+            img = torch.from_numpy(np.concatenate(list(pipeline_images(
+                cfg, args.check_images, size, batch))))
+        except FileNotFoundError as e:
+            sys.exit(f'error: {e}')
     print(f'{args.out}: {task_of(cfg)}, image '
           f'({"B" if args.dynamic_batch else 1}, 3, {size[0]}, {size[1]}) '
           f'-> {", ".join(graph.output_names)}, opset {args.opset}')
     try:
-        report = verify_onnx(cfg, model, args.out, size, batch, args.atol)
+        report = verify_onnx(cfg, model, args.out, size, batch, args.atol,
+                             img)
     except OnnxMismatchError as e:
         sys.exit(f'error: ONNX Runtime disagrees with PyTorch on '
                  f'{args.out}: {e}')
-    print(f'ONNX Runtime vs PyTorch (batch {batch}): {report}')
+    print(f'ONNX Runtime vs PyTorch ({len(img) if img is not None else batch}'
+          f' {"noise " if img is None else ""}images): {report}')
 
 
 if __name__ == '__main__':

@@ -15,12 +15,12 @@ import time
 import numpy as np
 from mmengine.config import DictAction
 
-from mmedgenext.deploy import load_config, onnx_session, run_onnx
+from mmedgenext.deploy import (load_config, onnx_session, pipeline_images,
+                               run_onnx)
 from mmedgenext.engine import check_data_roots
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS,
                                         DEFAULT_OP_TYPES, compare_float_int8,
-                                        evaluate_onnx, pipeline_images,
-                                        quantize_onnx)
+                                        evaluate_onnx, quantize_onnx)
 
 
 def parse_args():

@@ -3,13 +3,15 @@ checks against PyTorch, int8 quantization."""
 from .builder import (DEFAULT_SHAPES, TASKS, build_model, input_shape,
                       load_config, task_of)
 from .export import DEFAULT_OPSET, deploy_graph, export_onnx
+from .images import noise_images, pipeline_images
 from .nms import batched_nms
-from .verify import (OnnxMismatchError, compare_outputs, noise_images,
-                     onnx_session, reference_outputs, run_onnx, verify_onnx)
+from .verify import (OnnxMismatchError, compare_outputs, onnx_session,
+                     reference_outputs, run_onnx, verify_onnx)
 
 __all__ = [
     'DEFAULT_OPSET', 'DEFAULT_SHAPES', 'OnnxMismatchError', 'TASKS',
     'batched_nms', 'build_model', 'compare_outputs', 'deploy_graph',
     'export_onnx', 'input_shape', 'load_config', 'noise_images',
-    'onnx_session', 'reference_outputs', 'run_onnx', 'task_of', 'verify_onnx'
+    'onnx_session', 'pipeline_images', 'reference_outputs', 'run_onnx',
+    'task_of', 'verify_onnx'
 ]

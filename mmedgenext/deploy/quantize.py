@@ -1,16 +1,9 @@
 """Static int8 quantization of an exported graph with ONNX Runtime, and how
-far the int8 model's outputs move from the float model's.
-
-Calibration images go through the config's test pipeline (loading, resize,
-crop; annotations and packing left out) and reach the graph as it expects
-them: float BGR 0-255. An image the pipeline leaves at another size than
-the graph's fixed input (mmseg keeps the aspect ratio) is resized to it.
-"""
+far the int8 model's outputs move from the float model's (calibration and
+comparison images come from :func:`pipeline_images`)."""
 from pathlib import Path
 
-import mmcv
 import numpy as np
-from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from onnxruntime.quantization import (CalibrationDataReader,
                                       CalibrationMethod, QuantFormat,
@@ -20,32 +13,10 @@ from onnxruntime.quantization import (CalibrationDataReader,
 from .builder import task_of
 from .verify import onnx_session, run_onnx
 
-IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
 # Ops with weights; norms, softmax and the detector's post-processing
 # stay float.
 DEFAULT_OP_TYPES = ('Conv', 'MatMul', 'Gemm')
 CALIBRATION_METHODS = {m.name.lower(): m for m in CalibrationMethod}
-
-
-def pipeline_images(cfg, folder, size, limit=None):
-    """The images under ``folder`` (sorted, at most ``limit``) as (1, 3, H,
-    W) float32 arrays, preprocessed by the config's test pipeline."""
-    paths = sorted(p for p in Path(folder).rglob('*')
-                   if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
-    if not paths:
-        raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) '
-                                f'under {folder}')
-    steps = [t for t in cfg.test_dataloader.dataset.pipeline
-             if not t['type'].split('.')[-1].startswith(
-                 ('LoadAnnotations', 'Pack'))]
-    with DefaultScope.overwrite_default_scope(cfg.default_scope):
-        pipeline = Compose(steps)
-    h, w = size
-    for path in paths:
-        img = pipeline(dict(img_path=str(path)))['img']
-        if img.shape[:2] != (h, w):
-            img = mmcv.imresize(img, (w, h))
-        yield img.transpose(2, 0, 1)[None].astype(np.float32)
 
 
 class _Reader(CalibrationDataReader):

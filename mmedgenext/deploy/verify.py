@@ -6,6 +6,7 @@ import onnxruntime as ort
 import torch
 
 from .builder import task_of
+from .images import noise_images
 
 
 class OnnxMismatchError(RuntimeError):
@@ -27,12 +28,6 @@ def run_onnx(session, img):
     names = [o.name for o in session.get_outputs()]
     values = session.run(names, {'image': np.asarray(img, np.float32)})
     return dict(zip(names, values))
-
-
-def noise_images(batch, size, seed=0):
-    """Deterministic noise images, float BGR 0-255."""
-    g = torch.Generator().manual_seed(seed)
-    return torch.rand(batch, 3, *size, generator=g).mul(255).round()
 
 
 def reference_outputs(cfg, model, img):
@@ -138,9 +133,11 @@ def compare_outputs(cfg, reference, outputs, size, atol=1e-4):
             f'{differ.size} pixels{ties}')
 
 
-def verify_onnx(cfg, model, path, size, batch=1, atol=1e-4):
-    """Run PyTorch and ONNX Runtime on the same noise images and compare."""
-    img = noise_images(batch, size)
+def verify_onnx(cfg, model, path, size, batch=1, atol=1e-4, img=None):
+    """Run PyTorch and ONNX Runtime on the same images (float BGR 0-255;
+    default: ``batch`` noise images) and compare."""
+    if img is None:
+        img = noise_images(batch, size)
     reference = reference_outputs(cfg, model, img)
     outputs = run_onnx(onnx_session(path), img)
     return compare_outputs(cfg, reference, outputs, size, atol)

@@ -1,0 +1,40 @@
+"""Images as the exported graphs take them: float (B, 3, H, W), BGR, 0-255."""
+from pathlib import Path
+
+import mmcv
+import numpy as np
+import torch
+from mmengine.dataset import Compose
+from mmengine.registry import DefaultScope
+
+IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.bmp')
+
+
+def noise_images(batch, size, seed=0):
+    """Deterministic noise images."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, 3, *size, generator=g).mul(255).round()
+
+
+def pipeline_images(cfg, folder, size, limit=None):
+    """The images under ``folder`` (sorted, at most ``limit``) as (1, 3, H,
+    W) float32 arrays, preprocessed by the config's test pipeline (loading,
+    resize, crop; annotations and packing left out). An image the pipeline
+    leaves at another size than the graph's fixed input (mmseg keeps the
+    aspect ratio) is resized to it."""
+    paths = sorted(p for p in Path(folder).rglob('*')
+                   if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+    if not paths:
+        raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) '
+                                f'under {folder}')
+    steps = [t for t in cfg.test_dataloader.dataset.pipeline
+             if not t['type'].split('.')[-1].startswith(
+                 ('LoadAnnotations', 'Pack'))]
+    with DefaultScope.overwrite_default_scope(cfg.default_scope):
+        pipeline = Compose(steps)
+    h, w = size
+    for path in paths:
+        img = pipeline(dict(img_path=str(path)))['img']
+        if img.shape[:2] != (h, w):
+            img = mmcv.imresize(img, (w, h))
+        yield img.transpose(2, 0, 1)[None].astype(np.float32)
