@@ -20,7 +20,11 @@ def _history_buffer_getattr(obj, name):
     pickle HistoryBuffer's statistic methods; resolves nothing else, since a
     free getattr would reach any function (``getattr(os, 'system')``)."""
     from mmengine.logging import HistoryBuffer
-    if obj is HistoryBuffer and name in HistoryBuffer._statistics_methods:
+    # The registry of statistics fills up only once a buffer is created, so
+    # a fresh process knows the built-in four by name.
+    if obj is HistoryBuffer and name in {
+            'min', 'max', 'mean', 'current', *HistoryBuffer._statistics_methods
+    }:
         return getattr(obj, name)
     raise pickle.UnpicklingError(
         f'Unsupported global: GLOBAL builtins.getattr({obj!r}, {name!r})')
