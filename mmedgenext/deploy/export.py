@@ -8,6 +8,8 @@ mmseg's whole-image inference; an SSD detector its final detections, with
 box decoding, score filtering and NMS inside the graph as mmdet's test_cfg
 does them.
 """
+import warnings
+
 import torch
 import torch.nn as nn
 from mmdet.models.dense_heads import SSDHead
@@ -201,7 +203,11 @@ def export_onnx(graph, path, size, batch=1, opset=DEFAULT_OPSET,
     if dynamic_batch:
         dynamic_axes = {name: {0: 'batch'}
                         for name in ['image'] + graph.output_names}
-    with torch.no_grad():
+    with torch.no_grad(), warnings.catch_warnings():
+        # Benign here: values the trace fixes (static sizes), slices left
+        # unfolded, index ops (all indices are non-negative).
+        warnings.simplefilter('ignore', torch.jit.TracerWarning)
+        warnings.filterwarnings('ignore', '(Constant folding|Exporting aten)')
         torch.onnx.export(
             graph, (example, ), path, dynamo=False, opset_version=opset,
             input_names=['image'], output_names=graph.output_names,
