@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 from mmedgenext.datasets import DatasetError, dataset_error_message
 from mmedgenext.engine import (DataNotFoundError, check_data_roots,
-                               enable_visualization)
+                               enable_visualization, init_cpu_distributed)
 
 
 def parse_args():
@@ -46,6 +46,7 @@ def main():
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
         enable_visualization(cfg, args.show_dir, args.show, args.wait_time)
+    init_cpu_distributed(cfg)
     try:
         check_data_roots(cfg, loaders=('test_dataloader', ))
         runner = (RUNNERS.build(cfg)

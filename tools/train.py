@@ -14,7 +14,7 @@ from mmengine.runner import Runner
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 from mmedgenext.datasets import DatasetError, dataset_error_message
 from mmedgenext.engine import (DataNotFoundError, apply_train_args,
-                               check_data_roots)
+                               check_data_roots, init_cpu_distributed)
 
 
 def parse_args():
@@ -44,6 +44,7 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     apply_train_args(cfg, args.config, args.work_dir, args.amp,
                      args.auto_scale_lr, args.resume, args.launcher)
+    init_cpu_distributed(cfg)
     try:
         check_data_roots(cfg)
         runner = (RUNNERS.build(cfg)

@@ -1,8 +1,9 @@
 from .complexity import count_complexity
 from .config_setup import (DataNotFoundError, apply_train_args,
-                           check_data_roots, enable_visualization)
+                           check_data_roots, enable_visualization,
+                           init_cpu_distributed)
 
 __all__ = [
     'DataNotFoundError', 'apply_train_args', 'check_data_roots',
-    'count_complexity', 'enable_visualization'
+    'count_complexity', 'enable_visualization', 'init_cpu_distributed'
 ]
