@@ -14,7 +14,7 @@ setup:
 	@tools/setup_env.sh $(PYTHON)
 
 demo: setup
-	$(PYTHON) tools/demo_backbone.py
+	$(PYTHON) tools/demo_synthetic.py
 
 test: setup
 	$(PYTHON) -m pytest -q tests
