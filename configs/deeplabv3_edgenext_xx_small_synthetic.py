@@ -1,8 +1,12 @@
-# The embedded segmentation default: DeepLabv3 + EdgeNeXt-XXS (output stride
-# 16, the paper protocol's head) trained from scratch on the synthetic shapes
-# set that `python tools/make_synthetic_data.py` writes in VOC layout
-# (data/synthetic/seg: JPEG images, palette PNG labels, 255 on object
-# borders). About 10 minutes on 2 CPU cores.
+# The embedded segmentation default: DeepLabv3 + EdgeNeXt-XXS (BatchNorm/
+# Hardswish; output stride 16, the paper protocol's head) trained from
+# scratch on the synthetic shapes set that `python tools/make_synthetic_data.py`
+# writes in VOC layout (data/synthetic/seg: JPEG images, palette PNG labels,
+# 255 on object borders). About 5 minutes on 2 CPU cores.
+# From scratch the head gets no 10x learning rate (that is for a pretrained
+# backbone; with it, at 2e-2 AdamW, the loss stalls at the class prior).
+# Known short of its goal: after 1400 iterations the model still labels most
+# pixels background (training loss ~0.75); see the README.
 _base_ = './deeplabv3_edgenext_xx_small_voc12aug.py'
 data_root = 'data/synthetic/seg'
 data_preparation = ('Make it with: python tools/make_synthetic_data.py '
@@ -12,7 +16,8 @@ palette = [[0, 0, 0], [128, 0, 0], [0, 128, 0], [128, 128, 0]]
 crop_size = (128, 128)
 model = dict(
     data_preprocessor=dict(size=crop_size),
-    backbone=dict(init_cfg=None),  # from scratch: no download needed
+    backbone=dict(arch='xx_small_bn_hs',
+                  init_cfg=None),  # from scratch: no download needed
     decode_head=dict(num_classes=len(classes), channels=128))
 train_pipeline = [
     dict(type='mmedgenext.LoadImageFromFile'),
@@ -39,22 +44,24 @@ dataset = dict(
 train_dataloader = dict(
     _delete_=True,
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,  # decoding is cheap; a worker would contend for 2 cores
+    persistent_workers=False,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(dataset, ann_file='ImageSets/Segmentation/train.txt',
                  pipeline=train_pipeline))
 val_dataloader = dict(
     _delete_=True,
     batch_size=8,
-    num_workers=2,
-    persistent_workers=True,
+    num_workers=0,
+    persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(dataset, ann_file='ImageSets/Segmentation/val.txt',
                  pipeline=test_pipeline))
 test_dataloader = val_dataloader
 max_iters = 1400
-optim_wrapper = dict(optimizer=dict(lr=2e-3))
+optim_wrapper = dict(
+    optimizer=dict(lr=2e-3),
+    paramwise_cfg=dict(custom_keys={'decode_head': dict(lr_mult=1.)}))
 param_scheduler = [
     dict(type='LinearLR', start_factor=1e-2, by_epoch=False, begin=0,
          end=100),
