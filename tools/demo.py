@@ -14,29 +14,28 @@ from mmengine.registry import init_default_scope
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 
 
+def draw(model, visualizers, image, result, out, **kwargs):
+    """Draw ``result`` on ``image`` with the config's visualizer."""
+    visualizer = visualizers.build(model.cfg.visualizer)
+    visualizer.dataset_meta = model.dataset_meta
+    visualizer.add_datasample('result', mmcv.bgr2rgb(image),
+                              data_sample=result, draw_gt=False,
+                              out_file=out, **kwargs)
+
+
 def detect(cfg, checkpoint, image, args):
     from mmdet.apis import inference_detector, init_detector
     from mmdet.registry import VISUALIZERS
     model = init_detector(cfg, checkpoint, device=args.device)
-    result = inference_detector(model, image)
-    visualizer = VISUALIZERS.build(model.cfg.visualizer)
-    visualizer.dataset_meta = model.dataset_meta
-    visualizer.add_datasample('result', mmcv.bgr2rgb(image),
-                              data_sample=result, draw_gt=False,
-                              out_file=args.out,
-                              pred_score_thr=args.score_thr)
+    draw(model, VISUALIZERS, image, inference_detector(model, image),
+         args.out, pred_score_thr=args.score_thr)
 
 
 def segment(cfg, checkpoint, image, args):
     from mmseg.apis import inference_model, init_model
     from mmseg.registry import VISUALIZERS
     model = init_model(cfg, checkpoint, device=args.device)
-    result = inference_model(model, image)
-    visualizer = VISUALIZERS.build(model.cfg.visualizer)
-    visualizer.dataset_meta = model.dataset_meta
-    visualizer.add_datasample('result', mmcv.bgr2rgb(image),
-                              data_sample=result, draw_gt=False,
-                              out_file=args.out)
+    draw(model, VISUALIZERS, image, inference_model(model, image), args.out)
 
 
 def classify(cfg, checkpoint, image, args):
