@@ -31,3 +31,15 @@ def randomize_(model, seed=0):
 @pytest.fixture
 def rand_input():
     return torch.randn(2, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+
+
+def train_briefly(cfg, work):
+    """Train ``cfg`` (a short iteration-based run) and dump it into
+    ``work``; return the config file and the last checkpoint, what the
+    tools take."""
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    cfg.dump(str(work / 'cfg.py'))
+    return str(work / 'cfg.py'), os.path.join(cfg.work_dir,
+                                              f'iter_{runner.iter}.pth')

@@ -15,6 +15,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from PIL import Image
 
+from conftest import train_briefly
 from mmedgenext.datasets.synthetic import write_detection_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -117,12 +118,8 @@ def test_short_training_lowers_the_loss_and_evaluates(det_root, tmp_path):
 @pytest.fixture(scope='module')
 def trained(det_root, tmp_path_factory):
     """A config file and the checkpoint of a 2-iteration run."""
-    from mmengine.runner import Runner
     work = tmp_path_factory.mktemp('trained')
-    cfg = small_cfg(det_root, work / 'work', 2)
-    Runner.from_cfg(cfg).train()
-    cfg.dump(str(work / 'cfg.py'))
-    return str(work / 'cfg.py'), str(work / 'work' / 'iter_2.pth')
+    return train_briefly(small_cfg(det_root, work / 'work', 2), work)
 
 
 def run_tool(*args, check=True):

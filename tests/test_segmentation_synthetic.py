@@ -10,6 +10,7 @@ import pytest
 from mmengine.config import Config
 from PIL import Image
 
+from conftest import train_briefly
 from mmedgenext.datasets.synthetic import write_segmentation_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -81,12 +82,8 @@ def test_short_training_lowers_the_loss_and_evaluates(seg_root, tmp_path):
 @pytest.fixture(scope='module')
 def trained(seg_root, tmp_path_factory):
     """A config file and the checkpoint of a 2-iteration run."""
-    from mmengine.runner import Runner
     work = tmp_path_factory.mktemp('trained')
-    cfg = small_cfg(seg_root, work / 'work', 2)
-    Runner.from_cfg(cfg).train()
-    cfg.dump(str(work / 'cfg.py'))
-    return str(work / 'cfg.py'), str(work / 'work' / 'iter_2.pth')
+    return train_briefly(small_cfg(seg_root, work / 'work', 2), work)
 
 
 def test_test_tool_writes_coloured_overlays(trained, tmp_path):

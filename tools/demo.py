@@ -8,10 +8,8 @@ import argparse
 import sys
 
 import mmcv
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 
-import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
+from mmedgenext.deploy import load_config
 
 
 def draw(model, visualizers, image, result, out, **kwargs):
@@ -61,19 +59,17 @@ def main():
     parser.add_argument('--score-thr', type=float, default=0.3,
                         help='detection: lowest score drawn')
     args = parser.parse_args()
-    cfg = Config.fromfile(args.config)
-    scope = cfg.get('default_scope')
-    if scope not in TASKS:
-        sys.exit(f'error: {args.config} has default_scope {scope!r}; '
-                 f'expected one of {", ".join(TASKS)}')
-    init_default_scope(scope)
+    try:
+        cfg = load_config(args.config)  # also enters the library's scope
+    except (FileNotFoundError, ValueError) as e:
+        sys.exit(f'error: {e}')
     try:
         image = mmcv.imread(args.image)  # BGR, as the inference APIs take
     except Exception as e:  # mmcv raises several kinds for bad files
         sys.exit(f'error: cannot read image {args.image}: {e}')
     if image is None:
         sys.exit(f'error: cannot read image {args.image}')
-    TASKS[scope](cfg, args.checkpoint, image, args)
+    TASKS[cfg.default_scope](cfg, args.checkpoint, image, args)
     print(f'{args.out} written')
 
 
