@@ -3,25 +3,31 @@
 #
 #   tools/setup_env.sh PYTHON
 #
-# PYTHON is the interpreter to install into; `.venv/bin/python` is created
-# when missing. An installed torch/torchvision (e.g. a user's CUDA build) is
-# kept. mmcv 2.1.0 only ships as source: it is built once with its compiled
-# ops (mmdet's NMS needs them), patched to C++20 because torch >= 2.10
-# headers require it, and the wheel is cached per torch version in
-# ~/.cache/mmedgenext/wheels. A stamp in the env makes later runs instant.
+# PYTHON is the interpreter to install into; `.venv*/bin/python` is created
+# when missing. An installed torch/torchvision/numpy (e.g. a user's CUDA
+# build) is kept: they are written to a pip constraints file, so nothing
+# below upgrades or downgrades them. Without torch, TORCH_SPEC is installed
+# (default: the newest tested release). mmcv 2.1.0 only ships as source: it
+# is built once with its compiled ops (mmdet's NMS needs them), patched to
+# C++20 when torch >= 2.10 (its headers require it), and the wheel is cached
+# per torch version in ~/.cache/mmedgenext/wheels. A stamp in the env makes
+# later runs instant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:?usage: tools/setup_env.sh PYTHON}
 
-TORCH_PIN="torch==2.14.1 torchvision==0.29.1"
+TORCH_SPEC=${TORCH_SPEC:-"torch==2.14.1 torchvision==0.29.1"}
 MMCV_VERSION=2.1.0
 
-if [ "$PY" = ".venv/bin/python" ] && [ ! -x "$PY" ]; then
-  echo "[setup] creating .venv"
-  python3 -m venv .venv
-fi
+case "$PY" in
+  .venv*/bin/python)
+    if [ ! -x "$PY" ]; then
+      echo "[setup] creating ${PY%/bin/python}"
+      python3 -m venv "${PY%/bin/python}"
+    fi ;;
+esac
 STAMP="$("$PY" -c 'import sys; print(sys.prefix)')/.mmedgenext-setup"
-HASH=$(cat setup.py tools/setup_env.sh | sha1sum | cut -c1-16)
+HASH=$( (cat setup.py tools/setup_env.sh; echo "$TORCH_SPEC") | sha1sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ]; then
   exit 0
 fi
@@ -30,9 +36,22 @@ PIP="$PY -m pip install --disable-pip-version-check -q"
 if "$PY" -c "import torch, torchvision" 2>/dev/null; then
   echo "[setup] keeping the installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
 else
-  echo "[setup] installing $TORCH_PIN (a few minutes)"
-  $PIP $TORCH_PIN
+  echo "[setup] installing $TORCH_SPEC (a few minutes)"
+  # shellcheck disable=SC2086
+  $PIP $TORCH_SPEC
 fi
+# Everything below installs under these constraints: the env's torch,
+# torchvision and numpy stay exactly as they are.
+KEEP=$("$PY" -c 'import sys; print(sys.prefix)')/.mmedgenext-keep.txt
+"$PY" - > "$KEEP" <<'PYEOF'
+from importlib.metadata import PackageNotFoundError, version
+for name in ('torch', 'torchvision', 'numpy'):
+    try:
+        print(f'{name}=={version(name)}')
+    except PackageNotFoundError:
+        pass
+PYEOF
+PIP="$PIP -c $KEEP"
 # mmengine's mmdet::/mmseg:: config paths need pkg_resources (setuptools<81).
 $PIP "setuptools<81" wheel ninja
 
@@ -46,7 +65,9 @@ build_mmcv() {  # $1: wheel directory
   "$PY" -m pip download --disable-pip-version-check -q --no-deps \
     --no-build-isolation "mmcv==$MMCV_VERSION" -d "$src"
   tar xzf "$src/mmcv-$MMCV_VERSION.tar.gz" -C "$src"
-  sed -i 's/-std=c++1[47]/-std=c++20/g' "$src/mmcv-$MMCV_VERSION/setup.py"
+  if "$PY" -c 'import sys, torch; sys.exit(tuple(map(int, torch.__version__.split(".")[:2])) < (2, 10))'; then
+    sed -i 's/-std=c++1[47]/-std=c++20/g' "$src/mmcv-$MMCV_VERSION/setup.py"
+  fi
   MMCV_WITH_OPS=1 MAX_JOBS=$(nproc) "$PY" -m pip wheel --disable-pip-version-check \
     -q --no-build-isolation --no-deps "$src/mmcv-$MMCV_VERSION" -w "$1"
   rm -rf "$src"
