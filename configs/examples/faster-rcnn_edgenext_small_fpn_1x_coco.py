@@ -1,7 +1,7 @@
 # Faster R-CNN with FPN on EdgeNeXt-S, on mmdet's own base config. The
-# backbone starts from an ImageNet classifier trained with mmpretrain (e.g.
-# this repository's configs/edgenext_small_in1k.py): mmdet's documented
-# idiom takes its `backbone.` weights with `prefix`.
+# backbone starts from mmpretrain's EdgeNeXt-S ImageNet classifier (its
+# model zoo, mmpretrain's own key names): mmdet's documented idiom takes the
+# classifier's `backbone.` weights with `prefix`.
 _base_ = 'mmdet::faster_rcnn/faster-rcnn_r50_fpn_1x_coco.py'
 custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 model = dict(
@@ -13,7 +13,8 @@ model = dict(
         drop_path_rate=0.1,
         init_cfg=dict(
             type='Pretrained',
-            checkpoint='work_dirs/edgenext_small_in1k/epoch_300.pth',
+            checkpoint='https://download.openmmlab.com/mmclassification/v0/'
+            'edgenext/edgenext-small_3rdparty_in1k_20220801-d00db5f8.pth',
             prefix='backbone.')),
     neck=dict(in_channels=[48, 96, 160, 304]))
 optim_wrapper = dict(

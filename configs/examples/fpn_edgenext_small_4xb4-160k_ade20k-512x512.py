@@ -1,6 +1,6 @@
 # Semantic FPN on EdgeNeXt-S, on mmseg's own base config, starting from an
 # mmpretrain-layout ImageNet classifier through `prefix`.
-_base_ = 'mmseg::sem_fpn/fpn_r50_4xb4-80k_ade20k-512x512.py'
+_base_ = 'mmseg::sem_fpn/fpn_r50_4xb4-160k_ade20k-512x512.py'
 custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 model = dict(
     pretrained=None,
