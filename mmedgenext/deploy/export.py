@@ -187,6 +187,8 @@ def switch_to_deploy(model):
     folded) switched to it: the same function, a graph int8 runtimes fuse
     better. ``model`` itself is left as it is."""
     model = copy.deepcopy(model).eval()
+    # Parents first (a block folds its layer scales into its attention's
+    # convs); children already switched by their parent ignore the call.
     for module in model.modules():
         if hasattr(module, 'switch_to_deploy'):
             module.switch_to_deploy()

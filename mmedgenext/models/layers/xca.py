@@ -32,6 +32,8 @@ class CrossCovarianceAttention(nn.Module):
     def switch_to_deploy(self, out_scale=None):
         """qkv and proj as 1x1 convs on NCHW maps (``out_scale``, a layer
         scale, folded into proj)."""
+        if self.deploy:
+            return
         self.qkv = linear_to_conv1x1(self.qkv)
         self.proj = linear_to_conv1x1(self.proj, out_scale)
         self.deploy = True
