@@ -264,9 +264,6 @@ def environment_lines(threads):
 
 
 def deploy_benchmark(args, device):
-    # Untrained layer scales (1e-6) make denormal floats, which x86 runs
-    # 10-100x slower unless flushed (OpenVINO flushes them in its threads).
-    torch.set_flush_denormal(True)
     threads = torch.get_num_threads()
     for line in environment_lines(threads):
         print(line)
