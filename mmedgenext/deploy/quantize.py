@@ -11,7 +11,7 @@ from onnxruntime.quantization import (CalibrationDataReader,
                                       quantize_static)
 
 from .builder import task_of
-from .runtimes import load_runtime
+from .runtimes import cpu_has_vnni, load_runtime
 
 # Ops with weights; norms, softmax and the detector's post-processing
 # stay float.
@@ -60,7 +60,9 @@ def quantize_onnx(float_path, int8_path, calibration_images,
     (Conv + BatchNorm) before QDQ pairs are placed; GELUs are fused first
     (see ``_fuse_gelu``). An opset 11/12 graph
     comes out at opset 13 with per-channel weights, at its own opset with
-    per-tensor ones."""
+    per-tensor ones. On a CPU without VNNI the weights take 7 bits
+    (``reduce_range``), as ONNX Runtime advises for its u8 x s8 kernels,
+    which otherwise saturate."""
     import onnx
     import onnxslim
     prepared = str(int8_path) + '.prep.onnx'
@@ -77,7 +79,8 @@ def quantize_onnx(float_path, int8_path, calibration_images,
         quantize_static(
             prepared, str(int8_path), _Reader(calibration_images),
             quant_format=QuantFormat.QDQ, op_types_to_quantize=list(op_types),
-            per_channel=per_channel, activation_type=QuantType.QUInt8,
+            per_channel=per_channel, reduce_range=not cpu_has_vnni(),
+            activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CALIBRATION_METHODS[method])
     finally:
