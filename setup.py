@@ -37,6 +37,12 @@ setup(
         'onnxruntime',
         'onnxslim',  # export_onnx.py --simplify
     ],
-    extras_require=dict(tests=['pytest']),
+    # OpenVINO as a second runtime, NNCF for its int8 (tools/benchmark.py
+    # --deploy, quantize_onnx.py --runtime openvino). Optional, so that a
+    # user's numpy is never moved: both accept numpy 1.24-2.4 at their
+    # newest, and neither depends on torch.
+    extras_require=dict(
+        openvino=['openvino>=2024.0', 'nncf>=2.10'],
+        tests=['pytest', 'openvino>=2024.0', 'nncf>=2.10']),
     license='Apache-2.0',
 )

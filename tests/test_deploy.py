@@ -1,6 +1,8 @@
 """ONNX export (classifier, SSDLite detector, DeepLabv3 segmentor), the
-check of ONNX Runtime against the OpenMMLab models' own predictions, and
-int8 quantization, at small inputs with random weights."""
+check of ONNX Runtime against the OpenMMLab models' own predictions, the
+deploy form, int8 quantization and OpenVINO, at small inputs with random
+weights."""
+import collections
 import os
 import subprocess
 import sys
@@ -15,13 +17,17 @@ from PIL import Image
 from mmedgenext.deploy import (OnnxMismatchError, build_model, deploy_graph,
                                export_onnx, load_config, noise_images,
                                onnx_session, pipeline_images,
-                               reference_outputs, run_onnx, verify_onnx)
+                               reference_outputs, run_onnx, switch_to_deploy,
+                               verify_onnx)
 from mmedgenext.datasets.synthetic import write_segmentation_set
 from mmedgenext.deploy.quantize import (compare_float_int8, evaluate_onnx,
                                         quantize_onnx)
+from mmedgenext.deploy.runtimes import OpenVINOModel, quantize_openvino
+from mmedgenext.models import EdgeNeXt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLS = os.path.join(ROOT, 'configs/edgenext_xx_small_in1k.py')
+CLS_BN = os.path.join(ROOT, 'configs/edgenext_xx_small_bn_hs_in1k.py')
 DET = os.path.join(ROOT, 'configs/ssdlite_edgenext_xx_small_coco.py')
 SEG = os.path.join(ROOT, 'configs/deeplabv3_edgenext_xx_small_voc12aug.py')
 
@@ -98,8 +104,9 @@ def test_quantized_classifier_runs(classifier, tmp_path):
     images = list(pipeline_images(cfg, tmp_path, (128, 128)))
     assert len(images) == 4 and images[0].shape == (1, 3, 128, 128)
     int8 = quantize_onnx(path, tmp_path / 'cls_int8.onnx', images)
-    ops = {n.op_type for n in onnx.load(int8).graph.node}
-    assert 'QuantizeLinear' in ops and 'DequantizeLinear' in ops
+    ops = collections.Counter(n.op_type for n in onnx.load(int8).graph.node)
+    assert ops['QuantizeLinear'] and ops['DequantizeLinear']
+    assert ops['Gelu'] == 12 and ops['Erf'] == 0  # one node per GELU
     report = compare_float_int8(cfg, path, int8, images)
     assert report['images'] == 4 and 0 <= report['top1_agreement'] <= 1
     assert np.isfinite(report['mean_abs_diff'])
@@ -138,3 +145,100 @@ def test_cli_reports_a_missing_checkpoint(tmp_path):
     assert result.returncode != 0
     assert 'error: ' in result.stderr and 'missing.pth' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+@pytest.mark.parametrize('arch,output_stride', [('xx_small', 32),
+                                                ('xx_small_bn_hs', 32),
+                                                ('xx_small_bn_hs', 16)])
+def test_deploy_form_computes_the_same(arch, output_stride):
+    """1x1 convs for the Linears, BatchNorms and layer scales folded: the
+    same maps in float, no Linear or block norm left in the BN family."""
+    model = randomize_(EdgeNeXt(arch, output_stride=output_stride)).eval()
+    deployed = switch_to_deploy(model)
+    x = torch.randn(2, 3, 96, 96, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        for a, b in zip(model(x), deployed(x)):
+            torch.testing.assert_close(b, a, rtol=1e-5,
+                                       atol=1e-5 * float(a.abs().max()))
+    kinds = collections.Counter(type(m).__name__
+                                for m in deployed.stages.modules())
+    assert kinds['Linear'] == 0 and kinds['Conv2d'] > 0
+    if arch.endswith('bn_hs'):
+        assert kinds['BatchNorm2d'] == 3  # the SDTA maps' (before pos. enc.)
+    # the model itself is untouched
+    assert any(isinstance(m, torch.nn.Linear) for m in model.modules())
+
+
+@pytest.fixture(scope='module')
+def bn_classifier_int8(tmp_path_factory):
+    """The BN/Hardswish classifier exported in deploy form, quantized."""
+    tmp = tmp_path_factory.mktemp('bn')
+    cfg, model, path = _export(CLS_BN, tmp, (96, 96), 'cls.onnx')
+    images = [noise_images(1, (96, 96), seed=i).numpy() for i in range(3)]
+    return cfg, path, quantize_onnx(path, tmp / 'cls_int8.onnx',
+                                    images), images
+
+
+def _optimized_op_types(path, tmp_path):
+    """Node types of the graph ONNX Runtime actually runs."""
+    import onnxruntime as ort
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / 'optimized.onnx')
+    ort.InferenceSession(str(path), options,
+                         providers=['CPUExecutionProvider'])
+    return collections.Counter(
+        n.op_type for n in onnx.load(options.optimized_model_filepath).graph
+        .node)
+
+
+def test_int8_graph_runs_int8_kernels(bn_classifier_int8, tmp_path):
+    """Every convolution and matrix product runs as an ONNX Runtime int8
+    kernel; the deploy form leaves no layout Transpose to quantize
+    around."""
+    _, path, int8, _ = bn_classifier_int8
+    ops = _optimized_op_types(int8, tmp_path)
+    assert ops['QLinearConv'] >= 40
+    assert ops['Conv'] == ops['FusedConv'] == ops['MatMul'] == 0
+    assert ops['Gemm'] == ops['FusedMatMul'] == 0
+    assert _optimized_op_types(path, tmp_path)['Transpose'] <= 1
+
+
+def test_openvino_matches_onnxruntime(bn_classifier_int8, classifier):
+    """OpenVINO runs the exported float graph and both int8 graphs (ONNX
+    Runtime's QDQ file, NNCF's IR) with the outputs ONNX Runtime gives."""
+    cfg, path, int8, images = bn_classifier_int8
+    img = np.concatenate(images)
+    for graph, x in ((path, img),
+                     (classifier[2], noise_images(2, (128, 128)))):
+        ref = run_onnx(onnx_session(graph), x)['logits']
+        out = OpenVINOModel(graph)(x)['logits']
+        np.testing.assert_allclose(out, ref, atol=1e-4 * np.abs(ref).max())
+    ref = run_onnx(onnx_session(int8), img)['logits']
+    out = OpenVINOModel(int8)(img)['logits']
+    # int8 rounding differs between the runtimes' kernels: a few
+    # quantization steps of the logits (0.2 here) at most, on average less
+    diff = np.abs(out - ref)
+    assert diff.mean() <= 0.02 * np.abs(ref).max()
+    assert diff.max() <= 0.1 * np.abs(ref).max()
+    ir = quantize_openvino(path, str(os.path.dirname(int8)) + '/cls.xml',
+                           images)
+    report = compare_float_int8(cfg, path, ir, images, runtime='openvino')
+    assert report['images'] == 3 and report['mean_diff_over_std'] < 0.2
+
+
+@pytest.mark.parametrize('per_channel,int8_opset', [(False, 11), (True, 13)])
+def test_int8_at_opset_11(tmp_path, per_channel, int8_opset):
+    """The RDK toolchain's opset: the deploy-form export and its int8
+    version run in ONNX Runtime; per-channel weights need opset 13's
+    DequantizeLinear, per-tensor ones stay at 11."""
+    cfg = load_config(CLS_BN)
+    model = randomize_(build_model(cfg))
+    path = str(tmp_path / 'cls11.onnx')
+    export_onnx(deploy_graph(cfg, model, (64, 64)), path, (64, 64), opset=11)
+    assert onnx.load(path).opset_import[0].version == 11
+    images = [noise_images(1, (64, 64), seed=i).numpy() for i in range(2)]
+    int8 = quantize_onnx(path, tmp_path / 'cls11_int8.onnx', images,
+                         per_channel=per_channel)
+    assert onnx.load(int8).opset_import[0].version == int8_opset
+    logits = run_onnx(onnx_session(int8), images[0])['logits']
+    assert logits.shape == (1, 1000) and np.isfinite(logits).all()

@@ -1,6 +1,6 @@
 """CPU/GPU latency of the EdgeNeXt backbone next to timm's and mmpretrain's,
-and (--deploy) of the deployable models in PyTorch eager, torch.compile and
-ONNX Runtime.
+and (--deploy) of the deployable models in PyTorch eager, torch.compile,
+ONNX Runtime and OpenVINO, in fp32, int8 and bf16.
 
 The compared callables run interleaved in one process: each round times
 every one once, in a shuffled order. Times are medians over rounds; the
@@ -9,30 +9,40 @@ the same round (<= 1.0: we are at least as fast), which cancels the slow
 drifts a shared machine has.
 
     python tools/benchmark.py --archs xx_small small --batch-sizes 1 8
-    python tools/benchmark.py --deploy --archs xx_small --rounds 10
+    python tools/benchmark.py --deploy --archs xx_small xx_small_bn_hs \
+        --models classifier detector --runtimes eager onnxruntime openvino
 
 --deploy times timm's EdgeNeXt classifier (the reference point), the
 backbone (four maps), and the classifier, SSDLite detector (NMS included)
 and DeepLabv3 segmentor (label map) graphs of tools/export_onnx.py, at
-batch 1 (latency) and batch 8 (throughput), at 256 / 320 / 512 input.
+batch 1 and 8, at 256 / 320 / 512 input, with p50 and p90, the CPU's int8
+and bf16 features and the library versions (docs/deploy_benchmark.md).
 """
 import argparse
 import contextlib
+import datetime
+import itertools
+import os
 import os.path as osp
 import random
 import statistics
+import sys
 import tempfile
 import time
 
-import onnxruntime
 import timm
 import torch
 from timm.layers import LayerNorm2d
 from mmpretrain.models import EdgeNeXt as MMPretrainEdgeNeXt
 
 from mmedgenext.deploy import (DEFAULT_SHAPES, build_model, deploy_graph,
-                               export_onnx, load_config, onnx_session)
-from mmedgenext.models import EdgeNeXt
+                               export_onnx, load_config, noise_images,
+                               onnx_session, switch_to_deploy)
+from mmedgenext.deploy.quantize import quantize_onnx
+from mmedgenext.deploy.runtimes import (CPU_FEATURES, OpenVINOModel,
+                                        cpu_has_bf16, cpu_info,
+                                        quantize_openvino)
+from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
 
 MMPRETRAIN_ARCH = {'xx_small': 'xxsmall', 'x_small': 'xsmall',
                    'small': 'small', 'base': 'base'}
@@ -99,15 +109,15 @@ def paired_ratio(times, ours, peers):
 
 
 # Configs of the deployable models (timm's classifier and the bare backbone
-# are built directly).
+# are built directly); an arch without a config of a kind skips that model.
 DEPLOY_MODELS = {
     'classifier': 'configs/edgenext_{}_in1k.py',
     'detector': 'configs/ssdlite_edgenext_{}_coco.py',
     'segmentor': 'configs/deeplabv3_edgenext_{}_voc12aug.py',
 }
-
-
 DEPLOY_NAMES = ('timm', 'backbone', *DEPLOY_MODELS)
+RUNTIMES = ('eager', 'compile', 'onnxruntime', 'openvino')
+PRECISIONS = ('fp32', 'int8', 'bf16')
 
 
 class _Backbone(torch.nn.Module):
@@ -133,96 +143,181 @@ class _Timm(torch.nn.Module):
 
 
 def deploy_models(arch, names):
-    """(name, input size, module) of each model timed by --deploy."""
-    if 'timm' in names:
-        yield f'timm edgenext_{arch} (classifier)', 256, _Timm(arch)
+    """(name, input size, module, deploy-form module) of each model timed
+    by --deploy: PyTorch runs the module as trained, the runtimes the ONNX
+    export of its deploy form (see ``mmedgenext.deploy.switch_to_deploy``)."""
+    if 'timm' in names and arch in MMPRETRAIN_ARCH:
+        model = _Timm(arch).eval()
+        yield f'timm edgenext_{arch} (classifier)', 256, model, model
     if 'backbone' in names:
-        yield 'backbone (4 maps)', 256, _Backbone(arch)
+        model = _Backbone(arch).eval()
+        yield 'backbone (4 maps)', 256, model, switch_to_deploy(model)
     for name, pattern in DEPLOY_MODELS.items():
-        if name not in names:
+        if name not in names or not osp.isfile(pattern.format(arch)):
             continue
         cfg = load_config(pattern.format(arch))
         size = DEFAULT_SHAPES[cfg.default_scope]
-        graph = deploy_graph(cfg, build_model(cfg), (size, size))
-        yield name, size, graph
+        model = build_model(cfg)
+        yield name, size, deploy_graph(cfg, model, (size, size),
+                                       deploy_form=False), deploy_graph(
+                                           cfg, model, (size, size))
 
 
-def runtimes(graph, size, names, device, tmpdir, threads, autocast):
-    """Callables of ``graph`` per runtime; a runtime that cannot take the
-    graph gets the reason instead."""
+def _onnx_runner(session):
+    feeds = {}
+
+    def run(x):
+        if x.shape[0] not in feeds:
+            feeds[x.shape[0]] = x.float().cpu().numpy()
+        return session.run(None, {'image': feeds[x.shape[0]]})
+    return run
+
+
+def _with_autocast(fn, device):
+    def run(x):
+        with torch.autocast(device.type, torch.bfloat16):
+            return fn(x)
+    return run
+
+
+def runtimes(graph, deployed, size, runtimes_, precisions, device, tmpdir,
+             threads):
+    """Callables per (runtime, precision); a combination that cannot run
+    gets the reason instead."""
     fns = {}
-    if 'eager' in names:
-        fns['eager'] = graph
-    if 'compile' in names:
+    bf16_reason = None if device.type == 'cuda' or cpu_has_bf16() else (
+        'no native bf16 on this CPU')
+    for runtime, precision in itertools.product(runtimes_, precisions):
+        if precision == 'bf16' and bf16_reason:
+            fns[runtime, precision] = bf16_reason
+        elif precision == 'int8' and runtime in ('eager', 'compile'):
+            fns[runtime, precision] = 'int8 runs in the ONNX runtimes'
+        elif precision == 'bf16' and runtime == 'onnxruntime':
+            fns[runtime, precision] = 'no bf16 kernels in ONNX Runtime CPU'
+    todo = [k for k in itertools.product(runtimes_, precisions)
+            if k not in fns]
+    if ('eager', 'fp32') in todo:
+        fns['eager', 'fp32'] = graph
+    if ('eager', 'bf16') in todo:
+        fns['eager', 'bf16'] = _with_autocast(graph, device)
+    for precision in ('fp32', 'bf16'):
+        if ('compile', precision) not in todo:
+            continue
         try:
             compiled = torch.compile(graph)
+            if precision == 'bf16':
+                compiled = _with_autocast(compiled, device)
             # compile now, for both batch sizes, and report failures
-            with torch.inference_mode(), (autocast
-                                          or contextlib.nullcontext()):
+            with torch.inference_mode():
                 for batch in (1, 8):
                     compiled(torch.zeros(batch, 3, size, size,
                                          device=device))
-            fns['compile'] = compiled
+            fns['compile', precision] = compiled
         except Exception as e:  # inductor fails in many ways
-            fns['compile'] = f'{type(e).__name__}'
-    if 'onnxruntime' in names:
-        path = osp.join(tmpdir, 'model.onnx')
-        export_onnx(graph.cpu(), path, (size, size), dynamic_batch=True)
-        graph.to(device)
-        providers = (['CUDAExecutionProvider'] if device.type == 'cuda'
-                     else []) + ['CPUExecutionProvider']
-        session = onnx_session(path, threads, providers)
-        feeds = {}
-
-        def run_ort(x):
-            if x.shape[0] not in feeds:
-                feeds[x.shape[0]] = x.float().cpu().numpy()
-            return session.run(None, {'image': feeds[x.shape[0]]})
-        fns['onnxruntime'] = run_ort
+            fns['compile', precision] = f'{type(e).__name__}'
+    if not any(r in ('onnxruntime', 'openvino') for r, _ in todo):
+        return fns
+    paths = {'fp32': osp.join(tmpdir, 'model.onnx')}
+    export_onnx(deployed.cpu(), paths['fp32'], (size, size),
+                dynamic_batch=True)
+    deployed.to(device)
+    # int8 as tools/quantize_onnx.py makes it per runtime (calibration
+    # content does not change the kernels that run).
+    calibration = [noise_images(1, (size, size), seed=i).numpy()
+                   for i in range(4)]
+    if ('onnxruntime', 'int8') in todo:
+        paths['onnxruntime', 'int8'] = quantize_onnx(
+            paths['fp32'], osp.join(tmpdir, 'model_int8.onnx'), calibration)
+    if ('openvino', 'int8') in todo:
+        paths['openvino', 'int8'] = quantize_openvino(
+            paths['fp32'], osp.join(tmpdir, 'model_int8.xml'), calibration)
+    for runtime, precision in todo:
+        path = paths.get((runtime, precision), paths['fp32'])
+        if runtime == 'onnxruntime':
+            providers = (['CUDAExecutionProvider'] if device.type == 'cuda'
+                         else []) + ['CPUExecutionProvider']
+            fns[runtime, precision] = _onnx_runner(
+                onnx_session(path, threads, providers, spin=False))
+        elif runtime == 'openvino':
+            model = OpenVINOModel(path, threads, 'bf16' if precision ==
+                                  'bf16' else 'fp32')
+            fns[runtime, precision] = lambda x, m=model: m(x.cpu())
     return fns
 
 
-def deploy_benchmark(args, device, dtype, autocast):
-    names = args.runtimes
-    ort_device = 'CUDA' if device.type == 'cuda' and (
-        'CUDAExecutionProvider'
-        in onnxruntime.get_available_providers()) else 'CPU'
-    print(f'device={device}, threads={torch.get_num_threads()}, PyTorch '
-          f'{dtype}, ONNX Runtime fp32 ({ort_device}), median of '
-          f'{args.rounds} interleaved rounds; batch 1: latency in ms, '
-          f'batch 8: throughput in images/s\n')
-    header = [f'{r} b1 ms' for r in names] + [f'{r} b8 img/s' for r in names]
-    print('| arch | model | input | ' + ' | '.join(header) + ' |')
-    print('|---|---|---|' + '---|' * len(header))
+def environment_lines(threads):
+    """Where and with what the numbers were measured."""
+    import onnxruntime
+    name, features = cpu_info()
+    versions = [f'torch {torch.__version__}',
+                f'onnxruntime {onnxruntime.__version__}']
+    try:
+        import openvino
+        versions.append(f'openvino {openvino.__version__.split("-")[0]}')
+    except ImportError:
+        versions.append('openvino not installed')
+    return [f'date: {datetime.date.today()}',
+            f'command: python {" ".join(sys.argv)}',
+            f'CPU: {name}, {os.cpu_count()} logical cores, features: '
+            f'{" ".join(features) or "none of " + " ".join(CPU_FEATURES)}',
+            f'threads: {threads}; ' + ', '.join(versions)]
+
+
+def deploy_benchmark(args, device):
+    threads = torch.get_num_threads()
+    for line in environment_lines(threads):
+        print(line)
+    print(f'\nmedian (p50) and 90th percentile (p90) of {args.rounds} '
+          'interleaved rounds, ms per batch; PyTorch runs the model as '
+          'trained, ONNX Runtime and OpenVINO the ONNX export of its deploy '
+          'form (int8: tools/quantize_onnx.py recipe); "vs fp32": p50 over '
+          'the same runtime\'s fp32 p50, '
+          '"vs eager": over PyTorch eager fp32\n')
+    print('| arch | model | input | runtime | precision | b1 p50 | b1 p90 | '
+          'b8 p50 | b8 p90 | b1 vs fp32 | b8 vs fp32 | b1 vs eager | '
+          'b8 vs eager |')
+    print('|---|---|---|---|---|' + '---|' * 8)
     for arch in args.archs:
-        for name, size, graph in deploy_models(arch, args.models):
+        for name, size, graph, deployed in deploy_models(arch, args.models):
             graph.to(device).eval()
+            deployed.to(device).eval()
             with tempfile.TemporaryDirectory() as tmpdir:
-                fns = runtimes(graph, size, names, device, tmpdir,
-                               torch.get_num_threads(), autocast)
+                fns = runtimes(graph, deployed, size, args.runtimes,
+                               args.precisions, device, tmpdir, threads)
                 working = {k: v for k, v in fns.items() if callable(v)}
-                cells = {}
+                p50, p90 = {}, {}
                 for batch in (1, 8):
                     x = torch.rand(batch, 3, size, size,
                                    device=device).mul(255)
-                    times = time_interleaved(working, x, args.rounds,
-                                             autocast=autocast)
-                    for r in names:
-                        if r not in working:
-                            cells[r, batch] = f'n/a ({fns[r]})'
-                            continue
-                        t = statistics.median(times[r])
-                        cells[r, batch] = (f'{t * 1e3:.1f}' if batch == 1
-                                           else f'{batch / t:.1f}')
-            print(f'| {arch} | {name} | {size} | ' + ' | '.join(
-                cells[r, b] for b in (1, 8) for r in names) + ' |',
-                flush=True)
+                    times = time_interleaved(working, x, args.rounds)
+                    for key, t in times.items():
+                        p50[key, batch] = statistics.median(t)
+                        p90[key, batch] = statistics.quantiles(
+                            t, n=10)[-1]
+            for key in itertools.product(args.runtimes, args.precisions):
+                runtime, precision = key
+                if key not in working:
+                    print(f'| {arch} | {name} | {size} | {runtime} | '
+                          f'{precision} | n/a ({fns[key]}) |' + ' |' * 7)
+                    continue
+                base = runtime, 'fp32'
+                cells = []
+                for b in (1, 8):
+                    cells += [f'{p50[key, b] * 1e3:.1f}',
+                              f'{p90[key, b] * 1e3:.1f}']
+                for ref in (base, ('eager', 'fp32')):
+                    for b in (1, 8):
+                        cells.append(f'{p50[key, b] / p50[ref, b]:.2f}'
+                                     if (ref, b) in p50 else '')
+                print(f'| {arch} | {name} | {size} | {runtime} | '
+                      f'{precision} | ' + ' | '.join(cells) + ' |',
+                      flush=True)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--archs', nargs='+', default=None,
-                        choices=list(MMPRETRAIN_ARCH),
+                        choices=list(ARCH_SETTINGS),
                         help='default: xx_small small (xx_small with '
                         '--deploy)')
     parser.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 8])
@@ -235,20 +330,31 @@ def main():
                         help='default: cuda when present, else cpu')
     parser.add_argument('--deploy', action='store_true',
                         help='time backbone, classifier, detector and '
-                        'segmentor in eager, compile and ONNX Runtime')
-    parser.add_argument('--runtimes', nargs='+',
-                        choices=['eager', 'compile', 'onnxruntime'],
-                        help='default: all three on CUDA; eager and '
-                        'onnxruntime on CPU, where inductor takes minutes '
-                        'to compile each model and batch size')
+                        'segmentor in PyTorch and the ONNX runtimes')
+    parser.add_argument('--runtimes', nargs='+', choices=RUNTIMES,
+                        help='default: eager, compile, onnxruntime on CUDA; '
+                        'eager, onnxruntime, openvino on CPU, where '
+                        'inductor takes minutes to compile each model')
+    parser.add_argument('--precisions', nargs='+', choices=PRECISIONS,
+                        default=list(PRECISIONS),
+                        help='with --deploy (bf16 only where the CPU has '
+                        'it)')
     parser.add_argument('--models', nargs='+', default=list(DEPLOY_NAMES),
                         choices=list(DEPLOY_NAMES))
     precision = parser.add_mutually_exclusive_group()
     precision.add_argument('--fp16', action='store_true',
-                           help='PyTorch under fp16 autocast')
+                           help='PyTorch under fp16 autocast (not with '
+                           '--deploy)')
     precision.add_argument('--bf16', action='store_true',
-                           help='PyTorch under bf16 autocast')
+                           help='PyTorch under bf16 autocast (not with '
+                           '--deploy)')
     args = parser.parse_args()
+    if args.deploy and (args.fp16 or args.bf16):
+        parser.error('--deploy takes --precisions, not --fp16/--bf16')
+    if not args.deploy and set(args.archs or []) - set(MMPRETRAIN_ARCH):
+        parser.error(f'without --deploy, --archs must be among '
+                     f'{", ".join(MMPRETRAIN_ARCH)} (timm and mmpretrain '
+                     'have no others)')
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device or (
@@ -262,8 +368,8 @@ def main():
         args.archs = args.archs or ['xx_small']
         args.runtimes = args.runtimes or (
             ['eager', 'compile', 'onnxruntime'] if device.type == 'cuda'
-            else ['eager', 'onnxruntime'])
-        deploy_benchmark(args, device, dtype, autocast)
+            else ['eager', 'onnxruntime', 'openvino'])
+        deploy_benchmark(args, device)
         return
     args.archs = args.archs or ['xx_small', 'small']
     print(f'device={device}, threads={torch.get_num_threads()}, {dtype}, '

@@ -1,9 +1,12 @@
-"""Static int8 quantization (ONNX Runtime) of a graph written by
-tools/export_onnx.py, calibrated on a folder of images, with a report of
-how far int8 moves the outputs and how fast each runs.
+"""Static int8 quantization of a graph written by tools/export_onnx.py,
+calibrated on a folder of images, for ONNX Runtime (a QDQ ONNX file, which
+OpenVINO runs too) or OpenVINO (NNCF, an OpenVINO IR file), with a report
+of how far int8 moves the outputs and how fast each runs.
 
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
         cls.onnx --calib-dir data/synthetic/cls/train --out cls_int8.onnx
+    python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
+        cls.onnx --calib-dir data/synthetic/cls/train --runtime openvino
     python tools/quantize_onnx.py configs/ssdlite_edgenext_xx_small_coco.py \
         det.onnx --calib-dir data/coco/train2017 --eval-set 500
 """
@@ -15,12 +18,13 @@ import time
 import numpy as np
 from mmengine.config import DictAction
 
-from mmedgenext.deploy import (load_config, onnx_session, pipeline_images,
-                               run_onnx)
+from mmedgenext.deploy import load_config, onnx_session, pipeline_images
 from mmedgenext.engine import check_data_roots
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS,
                                         DEFAULT_OP_TYPES, compare_float_int8,
                                         evaluate_onnx, quantize_onnx)
+from mmedgenext.deploy.profile import profile_onnx
+from mmedgenext.deploy.runtimes import load_runtime, quantize_openvino
 
 
 def parse_args():
@@ -39,8 +43,12 @@ def parse_args():
                         metavar='N', help="also score float and int8 with "
                         "the config's test metric on its test set (the "
                         'first N images; all without N)')
+    parser.add_argument('--runtime', default='onnxruntime',
+                        choices=['onnxruntime', 'openvino'],
+                        help='onnxruntime: QDQ ONNX by its quantizer (runs '
+                        'in OpenVINO too); openvino: NNCF, OpenVINO IR')
     parser.add_argument('--out', help='int8 graph (default: '
-                        '<onnx>_int8.onnx)')
+                        '<onnx>_int8.onnx, <onnx>_int8_openvino.xml)')
     parser.add_argument('--method', default='minmax',
                         choices=sorted(CALIBRATION_METHODS))
     parser.add_argument('--per-tensor', action='store_true',
@@ -48,23 +56,29 @@ def parse_args():
     parser.add_argument('--op-types', nargs='+', default=DEFAULT_OP_TYPES,
                         help='ONNX op types to quantize')
     parser.add_argument('--threads', type=int, default=None)
+    parser.add_argument('--profile', type=int, nargs='?', const=12,
+                        metavar='K', help="ONNX Runtime's per-node profile "
+                        'of the float and int8 graphs at batch 1, summed by '
+                        'node kind: the K most expensive kinds')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
 
-def median_ms(session, img, rounds=20):
-    run_onnx(session, img)
+def median_ms(graph, img, rounds=20):
+    graph(img)
     times = []
     for _ in range(rounds):
         start = time.perf_counter()
-        run_onnx(session, img)
+        graph(img)
         times.append(time.perf_counter() - start)
     return float(np.median(times)) * 1e3
 
 
 def main():
     args = parse_args()
-    out = args.out or os.path.splitext(args.onnx)[0] + '_int8.onnx'
+    out = args.out or os.path.splitext(args.onnx)[0] + (
+        '_int8.onnx' if args.runtime == 'onnxruntime' else
+        '_int8_openvino.xml')
     try:
         if not os.path.isfile(args.onnx):
             raise FileNotFoundError(f'ONNX file not found: {args.onnx}')
@@ -77,27 +91,46 @@ def main():
                                      args.num_calib))
         evaluation = calib if not args.eval_dir else list(pipeline_images(
             cfg, args.eval_dir, size, args.num_eval))
-    except (FileNotFoundError, ValueError) as e:
+        if args.runtime == 'openvino':
+            quantize_openvino(args.onnx, out, calib)
+            recipe = 'NNCF, mixed preset'
+        else:
+            quantize_onnx(args.onnx, out, calib, args.op_types,
+                          per_channel=not args.per_tensor,
+                          method=args.method)
+            recipe = (f'{args.method}, '
+                      f'{"per-tensor" if args.per_tensor else "per-channel"}'
+                      f' weights, {"/".join(args.op_types)}')
+    except (FileNotFoundError, ValueError, ImportError) as e:
         sys.exit(f'error: {e}')
-    quantize_onnx(args.onnx, out, calib, args.op_types,
-                  per_channel=not args.per_tensor, method=args.method)
     report = compare_float_int8(cfg, args.onnx, out, evaluation,
-                                args.threads)
-    sizes = [os.path.getsize(p) / 2**20 for p in (args.onnx, out)]
-    times = [median_ms(onnx_session(p, args.threads), evaluation[0])
-             for p in (args.onnx, out)]
-    print(f'{out}: int8 ({args.method}, '
-          f'{"per-tensor" if args.per_tensor else "per-channel"} weights, '
-          f'{"/".join(args.op_types)}), calibrated on {len(calib)} images')
-    print(f'size {sizes[0]:.2f} MB -> {sizes[1]:.2f} MB; ONNX Runtime '
+                                args.threads, runtime=args.runtime)
+    weights = os.path.splitext(out)[0] + '.bin'  # OpenVINO IR's weights
+    sizes = [os.path.getsize(args.onnx) / 2**20, (os.path.getsize(out) + (
+        os.path.getsize(weights) if out.endswith('.xml') else 0)) / 2**20]
+    times = [median_ms(load_runtime(p, args.threads, r), evaluation[0])
+             for p, r in ((args.onnx, args.runtime), (out, args.runtime))]
+    print(f'{out}: int8 ({recipe}), calibrated on {len(calib)} images')
+    print(f'size {sizes[0]:.2f} MB -> {sizes[1]:.2f} MB; {args.runtime} '
           f'batch 1: {times[0]:.1f} ms -> {times[1]:.1f} ms')
     print('int8 vs float on', ', '.join(
         f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}'
         for k, v in report.items()))
+    if args.profile and args.runtime == 'onnxruntime':
+        for name, path in (('float', args.onnx), ('int8', out)):
+            times, counts = profile_onnx(path, evaluation[0],
+                                         threads=args.threads)
+            total = sum(times.values())
+            print(f'ONNX Runtime profile, {name}: {total:.1f} ms in '
+                  f'{sum(counts.values())} nodes')
+            for kind, ms in list(times.items())[:args.profile]:
+                print(f'  {kind:40s} {counts[kind]:4d} nodes {ms:7.2f} ms '
+                      f'{100 * ms / total:5.1f}%')
     if args.eval_set is not None:
         limit = None if args.eval_set < 0 else args.eval_set
-        scores = [evaluate_onnx(cfg, p, limit, args.threads)
-                  for p in (args.onnx, out)]
+        scores = [evaluate_onnx(cfg, args.onnx, limit, args.threads),
+                  evaluate_onnx(cfg, out, limit, args.threads,
+                                args.runtime)]
         for key in scores[0]:
             print(f'test set {key}: float {scores[0][key]:.4g}, int8 '
                   f'{scores[1][key]:.4g}')

@@ -2,7 +2,8 @@
 checks against PyTorch, int8 quantization."""
 from .builder import (DEFAULT_SHAPES, TASKS, build_model, input_shape,
                       load_config, task_of)
-from .export import DEFAULT_OPSET, deploy_graph, export_onnx
+from .export import (DEFAULT_OPSET, deploy_graph, export_onnx,
+                     switch_to_deploy)
 from .images import noise_images, pipeline_images
 from .nms import batched_nms
 from .verify import (OnnxMismatchError, compare_outputs, onnx_session,
@@ -13,5 +14,5 @@ __all__ = [
     'batched_nms', 'build_model', 'compare_outputs', 'deploy_graph',
     'export_onnx', 'input_shape', 'load_config', 'noise_images',
     'onnx_session', 'pipeline_images', 'reference_outputs', 'run_onnx',
-    'task_of', 'verify_onnx'
+    'switch_to_deploy', 'task_of', 'verify_onnx'
 ]

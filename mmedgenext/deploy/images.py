@@ -17,13 +17,17 @@ def noise_images(batch, size, seed=0):
 
 
 def pipeline_images(cfg, folder, size, limit=None):
-    """The images under ``folder`` (sorted, at most ``limit``) as (1, 3, H,
+    """The images under ``folder`` (sorted; ``limit`` of them spread evenly
+    over that order) as (1, 3, H,
     W) float32 arrays, preprocessed by the config's test pipeline (loading,
     resize, crop; annotations and packing left out). An image the pipeline
     leaves at another size than the graph's fixed input (mmseg keeps the
     aspect ratio) is resized to it."""
     paths = sorted(p for p in Path(folder).rglob('*')
-                   if p.suffix.lower() in IMAGE_SUFFIXES)[:limit]
+                   if p.suffix.lower() in IMAGE_SUFFIXES)
+    if limit is not None and limit < len(paths):
+        # evenly over the sorted list: every class folder, not the first
+        paths = [paths[i * len(paths) // limit] for i in range(limit)]
     if not paths:
         raise FileNotFoundError(f'no images ({", ".join(IMAGE_SUFFIXES)}) '
                                 f'under {folder}')

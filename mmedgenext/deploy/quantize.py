@@ -11,7 +11,7 @@ from onnxruntime.quantization import (CalibrationDataReader,
                                       quantize_static)
 
 from .builder import task_of
-from .verify import onnx_session, run_onnx
+from .runtimes import cpu_has_vnni, load_runtime
 
 # Ops with weights; norms, softmax and the detector's post-processing
 # stay float.
@@ -29,19 +29,58 @@ class _Reader(CalibrationDataReader):
         return None if img is None else {'image': img}
 
 
+def _fuse_gelu(model):
+    """The erf-form GELU subgraphs of an opset < 20 export as single Gelu
+    nodes (com.microsoft, which OpenVINO reads too). Left as five nodes,
+    ONNX Runtime gives each consumer of the quantized input its own
+    DequantizeLinear, no longer recognises the pattern and runs Erf, Div,
+    Mul and Add one by one (15% of the LayerNorm classifier's int8 time)."""
+    import onnx
+    from onnxruntime.transformers.fusion_gelu import FusionGelu
+    from onnxruntime.transformers.onnx_model import OnnxModel
+    wrapped = OnnxModel(model)
+    FusionGelu(wrapped).apply()
+    wrapped.prune_graph()
+    if not any(o.domain == 'com.microsoft' for o in model.opset_import):
+        model.opset_import.append(onnx.helper.make_opsetid('com.microsoft',
+                                                           1))
+    return wrapped.model
+
+
 def quantize_onnx(float_path, int8_path, calibration_images,
                   op_types=DEFAULT_OP_TYPES, per_channel=True,
                   method='minmax'):
     """Write the static int8 version (QDQ; signed weights, unsigned
     activations: the pairing ONNX Runtime's x86 kernels run fastest) of
-    ``float_path``, calibrated on ``calibration_images``."""
+    ``float_path``, calibrated on ``calibration_images``.
+
+    onnxslim first folds constant subgraphs (a Conv on constants, as the
+    positional encoding, would otherwise be quantized, and OpenVINO cannot
+    compile that), then ONNX Runtime's pre-processing fuses what it can
+    (Conv + BatchNorm) before QDQ pairs are placed; GELUs are fused first
+    (see ``_fuse_gelu``). An opset 11/12 graph
+    comes out at opset 13 with per-channel weights, at its own opset with
+    per-tensor ones. On a CPU without VNNI the weights take 7 bits
+    (``reduce_range``), as ONNX Runtime advises for its u8 x s8 kernels,
+    which otherwise saturate."""
+    import onnx
+    import onnxslim
     prepared = str(int8_path) + '.prep.onnx'
-    quant_pre_process(str(float_path), prepared, skip_symbolic_shape=True)
+    model = onnxslim.slim(onnx.load(str(float_path)))
+    opset = next(o.version for o in model.opset_import
+                 if o.domain in ('', 'ai.onnx'))
+    if per_channel and opset < 13:
+        # Per-channel DequantizeLinear (its axis) needs opset 13; a strict
+        # opset-11 int8 graph takes per-tensor weights.
+        model = onnx.version_converter.convert_version(model, 13)
+    onnx.save(_fuse_gelu(model), prepared)
+    quant_pre_process(prepared, prepared, skip_symbolic_shape=True)
     try:
         quantize_static(
             prepared, str(int8_path), _Reader(calibration_images),
             quant_format=QuantFormat.QDQ, op_types_to_quantize=list(op_types),
-            per_channel=per_channel, activation_type=QuantType.QUInt8,
+            per_channel=per_channel, reduce_range=not cpu_has_vnni(),
+            activation_type=QuantType.QUInt8,
             weight_type=QuantType.QInt8,
             calibrate_method=CALIBRATION_METHODS[method])
     finally:
@@ -60,17 +99,19 @@ def _iou(a, b):
 
 
 def compare_float_int8(cfg, float_path, int8_path, images, threads=None,
-                       det_score=0.3):
+                       det_score=0.3, runtime='onnxruntime'):
     """How the int8 model's outputs differ from the float model's on
     ``images``: for classifiers top-1 agreement and logit differences
     (also relative to the float logits' standard deviation); for
     segmentors pixel agreement and the mIoU of the int8 label maps against
     the float ones; for detectors the share of float detections (score >=
     ``det_score``) that int8 finds again (same label, IoU >= 0.5) and the
-    score differences of those."""
+    score differences of those. The float graph runs in ONNX Runtime, the
+    int8 one in ``runtime``."""
     task = task_of(cfg)
-    sessions = [onnx_session(p, threads) for p in (float_path, int8_path)]
-    pairs = [[run_onnx(s, img) for s in sessions] for img in images]
+    graphs = [load_runtime(float_path, threads),
+              load_runtime(int8_path, threads, runtime)]
+    pairs = [[g(img) for g in graphs] for img in images]
     if task == 'classifier':
         f = np.concatenate([a['logits'] for a, _ in pairs])
         q = np.concatenate([b['logits'] for _, b in pairs])
@@ -110,7 +151,8 @@ def compare_float_int8(cfg, float_path, int8_path, images, threads=None,
                 if score_diffs else float('nan'))
 
 
-def evaluate_onnx(cfg, path, limit=None, threads=None):
+def evaluate_onnx(cfg, path, limit=None, threads=None,
+                  runtime='onnxruntime'):
     """The config's own test metric (CocoMetric, IoUMetric, Accuracy, ...)
     for an ONNX graph on the config's test set, the first ``limit`` images.
 
@@ -130,8 +172,8 @@ def evaluate_onnx(cfg, path, limit=None, threads=None):
         dataset = DATASETS.build(cfg.test_dataloader.dataset)
         evaluator = Evaluator(cfg.test_evaluator)
     evaluator.dataset_meta = dataset.metainfo
-    session = onnx_session(path, threads)
-    h, w = session.get_inputs()[0].shape[2:]
+    graph = load_runtime(path, threads, runtime)
+    h, w = graph.input_shape[2:]
     count = len(dataset) if limit is None else min(limit, len(dataset))
     for i in range(count):
         item = dataset[i]
@@ -140,7 +182,7 @@ def evaluate_onnx(cfg, path, limit=None, threads=None):
         if tuple(shape) != (h, w):
             img = F.interpolate(img, (h, w), mode='bilinear')
         out = {k: torch.from_numpy(v)[0]
-               for k, v in run_onnx(session, img).items()}
+               for k, v in graph(img).items()}
         if task == 'classifier':
             sample.set_pred_score(out['logits'].softmax(0))
         elif task == 'detector':

@@ -13,10 +13,15 @@ class OnnxMismatchError(RuntimeError):
     """ONNX Runtime's outputs differ from PyTorch's beyond the tolerance."""
 
 
-def onnx_session(path, threads=None, providers=None):
+def onnx_session(path, threads=None, providers=None, spin=True):
+    """``spin=False`` lets idle worker threads sleep at once: what a
+    benchmark that interleaves runtimes on the same cores needs."""
     options = ort.SessionOptions()
     if threads:
         options.intra_op_num_threads = threads
+    if not spin:
+        options.add_session_config_entry('session.intra_op.allow_spinning',
+                                         '0')
     options.log_severity_level = 3
     return ort.InferenceSession(
         str(path), options,

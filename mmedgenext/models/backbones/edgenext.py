@@ -18,6 +18,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
 from ..layers import ConvEncoder, SDTAEncoder, build_map_norm
+from ..layers.deploy import fold_preceding_bn
 
 # Shared by every published variant (reference repo, models/model.py).
 _COMMON = dict(
@@ -321,6 +322,23 @@ class EdgeNeXt(BaseModule):
             if i in self.out_indices:
                 outs.append(self._output(i, x))
         return tuple(outs)
+
+    def switch_to_deploy(self):
+        """Inference form for export and int8 (the blocks' Linears as 1x1
+        convs, layer scales and BatchNorms folded; see
+        ``ConvEncoder.switch_to_deploy``): the same function in float, no
+        layout transposes between the matrix products. Irreversible."""
+        for stage in self.stages:
+            for block in stage:
+                block.switch_to_deploy()
+        if self.norm_type != 'BN':
+            return
+        for layer in self.downsample_layers[1:]:
+            # DilatedPatchMerging pads after the norm: not foldable.
+            if isinstance(layer[0], nn.BatchNorm2d) and type(
+                    layer[1]) is nn.Conv2d:
+                layer[1] = fold_preceding_bn(layer[0], layer[1])
+                layer[0] = nn.Identity()
 
     def _freeze_stages(self):
         if self.frozen_stages < 0:

@@ -10,6 +10,7 @@ from mmcv.cnn.bricks import DropPath
 
 from mmedgenext.compat import is_compiling
 
+from .deploy import channels_first_norm, linear_to_conv1x1
 from .norm import build_activation, build_token_norm
 from .positional_encoding import FourierPositionalEncoding
 from .xca import CrossCovarianceAttention
@@ -57,7 +58,9 @@ class _PointwiseMLPBlock(nn.Module):
     """Shared tail: norm -> Linear -> act -> Linear -> layer scale -> residual.
 
     At CPU inference the activation is fused into the first Linear.
+    ``switch_to_deploy`` turns the tail into its inference form.
     """
+    deploy = False
 
     def _build_mlp(self, dim, norm_type, expan_ratio, layer_scale_init,
                    drop_path):
@@ -69,8 +72,29 @@ class _PointwiseMLPBlock(nn.Module):
         self.gamma = _layer_scale(dim, layer_scale_init)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
 
+    def switch_to_deploy(self):
+        """Inference form for export and int8 (mmyolo's pattern): the MLP's
+        Linears become 1x1 convs on the NCHW map, so no layout transposes
+        sit between the quantized ops; a BatchNorm is folded into the first
+        conv, the layer scale into the second. The same function in float,
+        up to rounding; irreversible (build a new model to train)."""
+        if self.deploy:
+            return
+        if self.norm_type == 'BN':
+            self.pwconv1 = linear_to_conv1x1(self.pwconv1, in_bn=self.norm)
+            self.norm = nn.Identity()
+        else:
+            self.pwconv1 = linear_to_conv1x1(self.pwconv1)
+            self.norm = channels_first_norm(self.norm)
+        self.pwconv2 = linear_to_conv1x1(self.pwconv2, self.gamma)
+        self.gamma = None
+        self.deploy = True
+
     def _mlp_residual(self, shortcut, x):
         """x: NCHW map; returns ``shortcut + layer-scaled MLP(norm(x))``."""
+        if self.deploy:
+            x = self.pwconv2(self.act(self.pwconv1(self.norm(x))))
+            return _residual(shortcut, x)
         if self.norm_type == 'BN':
             x = self.norm(x)
         x = x.permute(0, 2, 3, 1)
@@ -155,7 +179,34 @@ class SDTAEncoder(_PointwiseMLPBlock):
         x = self.xca(tokens)
         return x if self.gamma_xca is None else self.gamma_xca * x
 
+    def switch_to_deploy(self):
+        """As the MLP's, and the attention's Linears as 1x1 convs too (the
+        layer scale folded into its projection): the block then runs on
+        the NCHW map throughout."""
+        if self.deploy:
+            return
+        self.xca.switch_to_deploy(self.gamma_xca)
+        self.gamma_xca = None
+        if self.norm_type == 'LN':
+            self.norm_xca = channels_first_norm(self.norm_xca)
+        super().switch_to_deploy()
+
+    def _deploy_forward(self, x):
+        shortcut = x
+        x = self._split_convs(x)
+        if self.norm_type == 'BN':
+            x = self.norm_xca(x)
+        if self.pos_embd is not None:
+            # Python ints: the encoding is a constant of the exported graph
+            # (a Conv on shape-derived values would get quantized).
+            x = x + self.pos_embd(*(int(s) for s in x.shape[2:]))
+        attn_input = x if self.norm_type == 'BN' else self.norm_xca(x)
+        x = _residual(x, self.xca(attn_input))
+        return self._mlp_residual(shortcut, x)
+
     def forward(self, x):
+        if self.deploy:
+            return self._deploy_forward(x)
         shortcut = x
         x = self._split_convs(x)
         B, C, H, W = x.shape

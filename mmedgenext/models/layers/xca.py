@@ -3,14 +3,18 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from .deploy import linear_to_conv1x1
+
 
 class CrossCovarianceAttention(nn.Module):
     """Attention across channels instead of tokens.
 
     The attention map is ``heads x (C/heads) x (C/heads)``, so the cost grows
     linearly with the number of tokens: the reason EdgeNeXt can afford a
-    global block at high resolution.
+    global block at high resolution. After ``switch_to_deploy`` it takes and
+    returns NCHW maps: the channels-by-tokens layout the attention needs.
     """
+    deploy = False
 
     def __init__(self, dim, num_heads=8, qkv_bias=True, attn_drop=0.,
                  proj_drop=0.):
@@ -25,15 +29,32 @@ class CrossCovarianceAttention(nn.Module):
         self.proj = nn.Linear(dim, dim)
         self.proj_drop = nn.Dropout(proj_drop)
 
-    def forward(self, x):
-        """x: (B, N, C) tokens -> (B, N, C)."""
-        B, N, C = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads)
-        # (3, B, heads, C/heads, N): channels attend to channels over tokens.
-        q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)
+    def switch_to_deploy(self, out_scale=None):
+        """qkv and proj as 1x1 convs on NCHW maps (``out_scale``, a layer
+        scale, folded into proj)."""
+        if self.deploy:
+            return
+        self.qkv = linear_to_conv1x1(self.qkv)
+        self.proj = linear_to_conv1x1(self.proj, out_scale)
+        self.deploy = True
+
+    def _attend(self, q, k, v):
+        """(B, heads, C/heads, N) each: channels attend to channels over
+        tokens."""
         q = F.normalize(q, dim=-1)
         k = F.normalize(k, dim=-1)
         attn = (q @ k.transpose(-2, -1)) * self.temperature
-        attn = self.attn_drop(attn.softmax(dim=-1))
-        x = (attn @ v).permute(0, 3, 1, 2).reshape(B, N, C)
+        return self.attn_drop(attn.softmax(dim=-1)) @ v
+
+    def forward(self, x):
+        """x: (B, N, C) tokens -> (B, N, C); deploy form: (B, C, H, W)."""
+        if self.deploy:
+            B, C, H, W = x.shape
+            q, k, v = self.qkv(x).reshape(B, 3, self.num_heads,
+                                          C // self.num_heads, H * W).unbind(1)
+            return self.proj(self._attend(q, k, v).reshape(B, C, H, W))
+        B, N, C = x.shape
+        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads)
+        q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)
+        x = self._attend(q, k, v).permute(0, 3, 1, 2).reshape(B, N, C)
         return self.proj_drop(self.proj(x))
