@@ -1,4 +1,5 @@
 """Finding and reading checkpoint files without running code from them."""
+import _compat_pickle
 import argparse
 import codecs
 import functools
@@ -40,7 +41,9 @@ def _safe_globals():
     the reference's training ``args`` (a Namespace) and, in mmengine
     checkpoints, logged scalars (``HistoryBuffer`` of numpy arrays)."""
     from mmengine.logging import HistoryBuffer
-    core = np._core if hasattr(np, '_core') else np.core
+    # numpy 1.26 has a bare numpy._core stub; the module is numpy.core.
+    core = np._core if np.lib.NumpyVersion(np.__version__) >= '2.0.0' \
+        else np.core
     dtypes = {type(np.dtype(t)) for t in (np.float64, np.float32, np.float16,
                                            np.int64, np.int32, np.bool_)}
     return [
@@ -78,6 +81,11 @@ class _AllowListUnpickler(pickle.Unpickler):
     torch's weights-only loading does."""
 
     def find_class(self, module, name):
+        # Protocol-2 pickles (torch.save's) name Python 2 modules, e.g.
+        # __builtin__; pickle's own find_class maps them the same way.
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[module, name]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = _allow_list().get(f'{module}.{name}')
         if found is None:
             raise pickle.UnpicklingError(
