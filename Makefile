@@ -2,13 +2,17 @@
 # and reach the real work in seconds afterwards.
 # The env: an active virtualenv/conda env if there is one, else ./.venv;
 # override with `make test PYTHON=/path/to/python`.
+# `make test-oldest` runs the suite in ./.venv-torch2.1 with the oldest
+# supported stack (torch 2.1.2, torchvision 0.16.2, numpy < 2).
 ifneq ($(VIRTUAL_ENV)$(CONDA_PREFIX),)
 PYTHON ?= python
 else
 PYTHON ?= .venv/bin/python
 endif
+OLDEST_PYTHON ?= .venv-torch2.1/bin/python
+OLDEST_TORCH = torch==2.1.2 torchvision==0.16.2 numpy<2
 
-.PHONY: setup demo test benchmark
+.PHONY: setup demo test test-oldest benchmark
 
 setup:
 	@tools/setup_env.sh $(PYTHON)
@@ -18,6 +22,10 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest -q tests
+
+test-oldest:
+	@TORCH_SPEC="$(OLDEST_TORCH)" tools/setup_env.sh $(OLDEST_PYTHON)
+	$(OLDEST_PYTHON) -m pytest -q tests
 
 benchmark: setup
 	$(PYTHON) tools/benchmark.py

@@ -20,7 +20,7 @@ model = dict(
                   init_cfg=None),  # from scratch: no download needed
     decode_head=dict(num_classes=len(classes), channels=128))
 train_pipeline = [
-    dict(type='mmedgenext.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='mmedgenext.CheckSegMapSize'),
     dict(type='RandomResize', scale=crop_size, ratio_range=(0.75, 1.5),
@@ -30,7 +30,7 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='mmedgenext.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),
 ]

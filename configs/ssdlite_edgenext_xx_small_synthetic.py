@@ -44,7 +44,7 @@ model = dict(
     test_cfg=dict(score_thr=0.05, max_per_img=100))
 
 train_pipeline = [
-    dict(type='mmedgenext.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
     dict(type='RandomFlip', prob=0.5, direction=['horizontal', 'vertical']),

@@ -12,9 +12,10 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
-from mmedgenext.datasets import DatasetError, dataset_error_message
+from mmedgenext.datasets import dataset_error_message
 from mmedgenext.engine import (DataNotFoundError, apply_train_args,
-                               check_data_roots, init_cpu_distributed)
+                               check_data_roots, finish_distributed,
+                               init_cpu_distributed)
 
 
 def parse_args():
@@ -50,8 +51,14 @@ def main():
         runner = (RUNNERS.build(cfg)
                   if 'runner_type' in cfg else Runner.from_cfg(cfg))
         runner.train()
-    except (DataNotFoundError, DatasetError) as e:
-        sys.exit(f'error: {dataset_error_message(e)}')
+        finish_distributed()
+    except DataNotFoundError as e:
+        sys.exit(f'error: {e}')
+    except Exception as e:
+        message = dataset_error_message(e)
+        if message is None:
+            raise
+        sys.exit(f'error: {message}')
 
 
 if __name__ == '__main__':

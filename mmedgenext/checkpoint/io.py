@@ -1,12 +1,17 @@
 """Finding and reading checkpoint files without running code from them."""
 import argparse
+import codecs
+import functools
 import os
 import pickle
 import re
+import types
 from urllib.parse import urlparse
 
 import numpy as np
 import torch
+
+from mmedgenext.compat import TORCH_VERSION
 
 from .zoo import MODEL_ZOO
 
@@ -45,6 +50,55 @@ def _safe_globals():
     ]
 
 
+@functools.lru_cache(maxsize=None)
+def _allow_list():
+    """Qualified name -> object: torch's own weights-only allow-list plus
+    :func:`_safe_globals`."""
+    from torch._weights_only_unpickler import _get_allowed_globals
+    allowed = dict(_get_allowed_globals())
+    allowed['_codecs.encode'] = codecs.encode  # bytes, pickle protocol 2
+    for entry in _safe_globals():
+        if isinstance(entry, tuple):
+            allowed[entry[1]] = entry[0]
+        else:
+            allowed[f'{entry.__module__}.{entry.__qualname__}'] = entry
+    # numpy 2 pickles name numpy._core, numpy 1 numpy.core.
+    for name in list(allowed):
+        if name.startswith(('numpy.core.', 'numpy._core.')):
+            tail = name.split('.', 2)[2]
+            for core in ('numpy.core.', 'numpy._core.'):
+                allowed.setdefault(core + tail, allowed[name])
+    return allowed
+
+
+class _AllowListUnpickler(pickle.Unpickler):
+    """``torch.load``'s pickle module where ``torch.serialization.
+    safe_globals`` (torch >= 2.6 with named entries) is missing: resolves
+    the names of :func:`_allow_list` and refuses every other global, as
+    torch's weights-only loading does."""
+
+    def find_class(self, module, name):
+        found = _allow_list().get(f'{module}.{name}')
+        if found is None:
+            raise pickle.UnpicklingError(
+                f'Unsupported global: GLOBAL {module}.{name}')
+        return found
+
+
+_ALLOW_LIST_PICKLE = types.SimpleNamespace(
+    Unpickler=_AllowListUnpickler, load=lambda f, **kw: _AllowListUnpickler(
+        f, **kw).load(), __name__='mmedgenext_allow_list_pickle')
+
+
+def _load_allow_listed(path, map_location):
+    if TORCH_VERSION >= (2, 6):
+        with torch.serialization.safe_globals(_safe_globals()):
+            return torch.load(
+                path, map_location=map_location, weights_only=True)
+    return torch.load(path, map_location=map_location, weights_only=False,
+                      pickle_module=_ALLOW_LIST_PICKLE)
+
+
 def read_checkpoint(path, trust_checkpoint=False, map_location='cpu'):
     """``torch.load`` a file with ``weights_only=True`` and an allow-list.
 
@@ -57,9 +111,7 @@ def read_checkpoint(path, trust_checkpoint=False, map_location='cpu'):
     if trust_checkpoint:
         return torch.load(path, map_location=map_location, weights_only=False)
     try:
-        with torch.serialization.safe_globals(_safe_globals()):
-            return torch.load(
-                path, map_location=map_location, weights_only=True)
+        return _load_allow_listed(path, map_location)
     except pickle.UnpicklingError as e:
         found = re.search(r'GLOBAL ([\w.]+(\(.*?\))?)', str(e))
         if not found:

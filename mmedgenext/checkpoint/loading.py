@@ -21,17 +21,28 @@ def _summarise(keys, limit=12):
     return ', '.join(parts[:limit]) + more
 
 
-def load_pretrained(model, checkpoint, checkpoint_key='auto',
-                    trust_checkpoint=False):
+def load_pretrained(model, checkpoint, prefix=None, map_location='cpu',
+                    checkpoint_key='auto', trust_checkpoint=False):
     """Load ``checkpoint`` (path, URL or model-zoo name) into an EdgeNeXt
     backbone, converting official, timm, mmpretrain and mmedgenext keys.
+
+    ``prefix`` (as mmengine's ``PretrainedInit``) keeps only the keys that
+    start with it, without it: ``'backbone.'`` takes the backbone of a
+    classifier, detector or segmentor checkpoint.
 
     Raises on shape mismatches (naming the key and both shapes); logs missing
     and unexpected keys in one report. Returns that report as a dict.
     """
     path = resolve_checkpoint(checkpoint)
     state = extract_state_dict(
-        read_checkpoint(path, trust_checkpoint), checkpoint_key)
+        read_checkpoint(path, trust_checkpoint, map_location), checkpoint_key)
+    if prefix:
+        state = {k[len(prefix):]: v for k, v in state.items()
+                 if k.startswith(prefix)}
+        if not state:
+            raise ValueError(
+                f'No key of {path} starts with prefix={prefix!r}; check the '
+                'prefix (e.g. \'backbone.\') or drop it')
     state, fmt, dropped = convert_state_dict(state)
     classifier = [k for k in state if k.startswith('head.')]
     state = {k: v for k, v in state.items() if not k.startswith('head.')}

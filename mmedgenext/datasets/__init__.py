@@ -1,7 +1,3 @@
-from .transforms import (CheckSegMapSize, DatasetError, LoadImageFromFile,
-                         dataset_error_message)
+from .transforms import CheckSegMapSize, DatasetError, dataset_error_message
 
-__all__ = [
-    'CheckSegMapSize', 'DatasetError', 'LoadImageFromFile',
-    'dataset_error_message'
-]
+__all__ = ['CheckSegMapSize', 'DatasetError', 'dataset_error_message']

@@ -14,6 +14,7 @@ from xml.etree import ElementTree as ET
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from pycocotools import mask as mask_util
 
 CLASSES = ('circle', 'square', 'triangle')
 SEG_PALETTE = [(0, 0, 0), (128, 0, 0), (0, 128, 0), (128, 128, 0)]
@@ -44,7 +45,8 @@ def _outline(cls, cx, cy, r):
 
 def render_scene(rng, size, num_objects, radius_range):
     """Return ``(image, objects, label_map)``: a PIL image, a list of
-    ``dict(label, bbox=[x1, y1, x2, y2])`` for the objects still visible,
+    ``dict(label, bbox=[x1, y1, x2, y2], mask)`` for the objects still
+    visible (``mask``: their visible pixels),
     and the per-pixel class index (0 background, label + 1 objects; later
     objects occlude earlier ones)."""
     image = Image.fromarray(_background(rng, size))
@@ -66,12 +68,13 @@ def render_scene(rng, size, num_objects, radius_range):
         placed.append(cls)
     objects = []
     for index, cls in enumerate(placed):
-        ys, xs = np.nonzero(instances == index)
+        mask = instances == index
+        ys, xs = np.nonzero(mask)
         if len(xs) < 16:  # hidden behind later objects
             continue
         objects.append(dict(label=cls, bbox=[int(xs.min()), int(ys.min()),
                                              int(xs.max()) + 1,
-                                             int(ys.max()) + 1]))
+                                             int(ys.max()) + 1], mask=mask))
     image = image.filter(ImageFilter.GaussianBlur(0.6))
     return image, objects, np.array(labels)
 
@@ -85,8 +88,8 @@ def _scenes(seed, count, size, objects_range, radius_range):
 
 def write_detection_set(root, num_train=600, num_val=100, size=320,
                         seed=0):
-    """COCO layout (``annotations/instances_{train,val}.json``,
-    ``{train,val}/*.jpg``) and VOC layout (``VOC2007/{JPEGImages,
+    """COCO layout (``annotations/instances_{train,val}.json`` with boxes
+    and RLE instance masks, ``{train,val}/*.jpg``) and VOC layout (``VOC2007/{JPEGImages,
     Annotations,ImageSets/Main}``) of the same scenes: 1-6 objects of
     16-160 px per 320-px image."""
     voc = osp.join(root, 'VOC2007')
@@ -112,11 +115,13 @@ def write_detection_set(root, num_train=600, num_val=100, size=320,
                                height=size))
             for obj in objects:
                 x1, y1, x2, y2 = obj['bbox']
+                rle = mask_util.encode(np.asfortranarray(obj['mask']))
+                rle['counts'] = rle['counts'].decode('ascii')
                 annotations.append(dict(
                     id=len(annotations) + 1, image_id=i,
                     category_id=obj['label'] + 1, iscrowd=0,
                     bbox=[x1, y1, x2 - x1, y2 - y1],
-                    area=(x2 - x1) * (y2 - y1)))
+                    area=(x2 - x1) * (y2 - y1), segmentation=rle))
             _write_voc_xml(osp.join(voc, 'Annotations', name + '.xml'),
                            name, size, objects)
         categories = [dict(id=i + 1, name=n) for i, n in enumerate(CLASSES)]

@@ -1,48 +1,52 @@
 """Data checks that turn unreadable or mismatched files into an error that
 names the file and the fix, instead of a failure deep inside a transform or
-silently misaligned training data."""
+silently misaligned training data.
+
+The configs load images with the stock ``LoadImageFromFile`` (mmdet's,
+mmseg's and mmpretrain's inferencers and mmdeploy find it by that name);
+:func:`dataset_error_message` reads its failures instead.
+"""
+import re
+
 from mmcv.transforms import BaseTransform
-from mmcv.transforms import LoadImageFromFile as _MMCVLoadImageFromFile
 
 from mmedgenext.registry import TRANSFORMS
 
 
 class DatasetError(ValueError):
-    """A file of the data set cannot be used as it is.
+    """A file of the data set cannot be used as it is."""
 
-    The tools print it as one line. Raised inside a DataLoader worker it
-    reaches the main process with the worker's traceback prepended to its
-    message; :func:`dataset_error_message` takes that back off.
-    """
+
+# mmcv's LoadImageFromFile: ``assert img is not None, f'failed to load
+# image: {filename}'`` for undecodable bytes; the file backend's
+# FileNotFoundError for a missing file.
+_UNDECODABLE = re.compile(r'failed to load image: (.+)')
+_MISSING = re.compile(
+    r"No such file or directory: '(.+\.(?:jpe?g|png|bmp|tiff?|webp))'", re.I)
 
 
 def dataset_error_message(error):
-    """The message ``error`` was raised with, without the traceback that a
-    DataLoader worker prepends when it passes the error on."""
+    """One line saying which data file is unusable and what to do, or None
+    when ``error`` is not about a data file.
+
+    Takes :class:`DatasetError` messages as they are and reads the stock
+    image loader's failures; an error raised in a DataLoader worker reaches
+    the main process with the worker's traceback in its message, which is
+    dropped.
+    """
     message = str(error)
-    if 'Original Traceback' not in message:
+    if 'Original Traceback' in message:
+        message = [line for line in message.splitlines() if line.strip()][-1]
+        message = message.split(': ', 1)[-1]
+    if isinstance(error, DatasetError):
         return message
-    last = [line for line in message.splitlines() if line.strip()][-1]
-    return last.split(f'{type(error).__name__}: ', 1)[-1]
-
-
-@TRANSFORMS.register_module()
-class LoadImageFromFile(_MMCVLoadImageFromFile):
-    """mmcv's ``LoadImageFromFile`` whose failure on a missing, truncated or
-    non-image file is a :class:`DatasetError` naming the file (mmcv asserts
-    ``failed to load image`` or lets the decoder's error through)."""
-
-    def transform(self, results):
-        try:
-            loaded = super().transform(results)
-        except Exception as e:
-            reason = str(e).strip() or type(e).__name__
-            if isinstance(e, AssertionError):
-                reason = 'not a decodable image'
-            raise DatasetError(
-                f"Cannot read image {results['img_path']}: {reason}. Replace "
-                'the file or remove it from the annotations.') from None
-        return loaded
+    for pattern, reason in ((_UNDECODABLE, 'not a decodable image'),
+                            (_MISSING, 'no such file')):
+        found = pattern.search(message)
+        if found:
+            return (f'Cannot read image {found.group(1)}: {reason}. Replace '
+                    'the file or remove it from the annotations.')
+    return None
 
 
 @TRANSFORMS.register_module()

@@ -16,6 +16,8 @@ from mmdet.models.dense_heads import SSDHead
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import delta2bbox
 
+from mmedgenext.compat import torchscript_onnx_export_kwargs
+
 from .builder import task_of
 from .nms import batched_nms
 
@@ -209,9 +211,10 @@ def export_onnx(graph, path, size, batch=1, opset=DEFAULT_OPSET,
         warnings.simplefilter('ignore', torch.jit.TracerWarning)
         warnings.filterwarnings('ignore', '(Constant folding|Exporting aten)')
         torch.onnx.export(
-            graph, (example, ), path, dynamo=False, opset_version=opset,
+            graph, (example, ), path, opset_version=opset,
             input_names=['image'], output_names=graph.output_names,
-            dynamic_axes=dynamic_axes, do_constant_folding=True)
+            dynamic_axes=dynamic_axes, do_constant_folding=True,
+            **torchscript_onnx_export_kwargs())
     if simplify:
         import onnx
         import onnxslim

@@ -115,3 +115,17 @@ def init_cpu_distributed(cfg):
         find_unused_parameters=cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
     return cfg
+
+
+def finish_distributed():
+    """End a multi-process run with every rank at the same point.
+
+    Without this, the first rank to exit closes its gloo connections while
+    another rank is still finishing (saving its last checkpoint, say); gloo
+    raises in that rank's background thread and the process aborts
+    (SIGABRT), failing the whole torchrun job after training succeeded.
+    """
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()

@@ -8,7 +8,7 @@ data_preparation = (
     'val_dataloader.dataset.data_root=.. test_dataloader.dataset.data_root=..')
 input_size = 320
 train_pipeline = [
-    dict(type='mmedgenext.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='Expand', mean=[123.675, 116.28, 103.53], to_rgb=True,
          ratio_range=(1, 4)),
@@ -22,7 +22,7 @@ train_pipeline = [
     dict(type='PackDetInputs'),
 ]
 test_pipeline = [
-    dict(type='mmedgenext.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(input_size, input_size), keep_ratio=False),
     dict(type='LoadAnnotations', with_bbox=True),
     dict(type='PackDetInputs',

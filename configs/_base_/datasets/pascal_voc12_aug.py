@@ -13,7 +13,7 @@ data_preparation = (
     'with --cfg-options.')
 crop_size = (512, 512)
 train_pipeline = [
-    dict(type='mmedgenext.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),
     dict(type='mmedgenext.CheckSegMapSize'),
     dict(type='RandomResize', scale=(2048, 512), ratio_range=(0.5, 2.0),
@@ -24,7 +24,7 @@ train_pipeline = [
     dict(type='PackSegInputs'),
 ]
 test_pipeline = [
-    dict(type='mmedgenext.LoadImageFromFile'),
+    dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(2048, 512), keep_ratio=True),
     dict(type='LoadAnnotations'),
     dict(type='PackSegInputs'),

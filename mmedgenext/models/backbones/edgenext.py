@@ -5,13 +5,14 @@ Module names follow the authors' release files (``downsample_layers``,
 ``stages.i.j.dwconv``, ``xca``, ...), so their checkpoints load key for key;
 the classification norm is ``norm3``.
 """
+import warnings
 from typing import Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torch.utils.checkpoint as cp
-from mmengine.model import BaseModule
+from mmengine.model import BaseModule, initialize
 from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
@@ -120,9 +121,17 @@ class EdgeNeXt(BaseModule):
         gap_before_final_norm (bool): Return pooled, normalised vectors
             instead of maps, as the reference ``forward_features`` (the BN
             variants normalise the map, then pool, as the reference does).
-        init_cfg (dict, optional): e.g. ``dict(type='Pretrained',
+        pretrained (str, optional): Deprecated spelling of
+            ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``, as
+            mmseg's backbones accept it (mmseg's ``EncoderDecoder`` passes
+            its ``model.pretrained`` here).
+        init_cfg (dict | list[dict], optional): e.g. ``dict(type='Pretrained',
             checkpoint='edgenext_small')``: a path, a URL or a model-zoo name;
             official, timm, mmpretrain and mmedgenext files are converted.
+            Takes mmengine's ``PretrainedInit`` arguments (``prefix``,
+            ``map_location``) plus ``checkpoint_key`` and
+            ``trust_checkpoint``; in a list, the other init configs apply
+            first and the checkpoint is loaded last, as mmengine does.
 
     Output sizes: a H x W input gives maps of
     ``floor(floor(H / 4) / 2**min(i, s))`` rows at stage i (likewise for W),
@@ -140,7 +149,18 @@ class EdgeNeXt(BaseModule):
                  drop_path_rate=0.,
                  with_cp=False,
                  gap_before_final_norm=False,
+                 pretrained=None,
                  init_cfg=None):
+        if pretrained is not None:
+            if init_cfg is not None:
+                raise ValueError(
+                    'EdgeNeXt got both pretrained= and init_cfg; keep one '
+                    '(with mmseg, set model.pretrained=None when the '
+                    'backbone has an init_cfg)')
+            warnings.warn('pretrained= is deprecated, use init_cfg=dict('
+                          "type='Pretrained', checkpoint=...) instead",
+                          DeprecationWarning)
+            init_cfg = dict(type='Pretrained', checkpoint=pretrained)
         super().__init__(init_cfg=init_cfg)
         self.arch = arch
         self.arch_settings = settings = resolve_arch(arch)
@@ -243,15 +263,23 @@ class EdgeNeXt(BaseModule):
                 nn.init.zeros_(m.bias)
 
     def init_weights(self):
-        if self.init_cfg is not None and self.init_cfg.get(
-                'type') == 'Pretrained':
-            from mmedgenext.checkpoint import load_pretrained
-            cfg = dict(self.init_cfg)
-            cfg.pop('type')
-            load_pretrained(self, **cfg)
-            self._is_init = True
-            return
-        super().init_weights()
+        """mmengine's init, with ``Pretrained`` entries loaded by
+        :func:`load_pretrained`, which converts every EdgeNeXt layout."""
+        cfgs = self.init_cfg if isinstance(self.init_cfg, list) else [
+            self.init_cfg] if self.init_cfg else []
+        pretrained = [c for c in cfgs if c.get('type') == 'Pretrained']
+        if len(pretrained) > 1:
+            raise ValueError(f'init_cfg has {len(pretrained)} Pretrained '
+                             'entries; give one checkpoint')
+        if not pretrained:
+            return super().init_weights()
+        others = [c for c in cfgs if c.get('type') != 'Pretrained']
+        if others:
+            initialize(self, others)
+        from mmedgenext.checkpoint import load_pretrained
+        load_pretrained(self, **{k: v for k, v in pretrained[0].items()
+                                 if k != 'type'})
+        self._is_init = True
 
     def _check_input(self, x):
         if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():

@@ -8,6 +8,8 @@ import torch
 import torch.nn as nn
 from mmcv.cnn.bricks import DropPath
 
+from mmedgenext.compat import is_compiling
+
 from .norm import build_activation, build_token_norm
 from .positional_encoding import FourierPositionalEncoding
 from .xca import CrossCovarianceAttention
@@ -32,7 +34,7 @@ def _can_fuse(x):
             and x.dtype == torch.float32 and not torch.is_grad_enabled()
             and not torch.jit.is_tracing()
             and not torch.onnx.is_in_onnx_export()
-            and not torch.compiler.is_compiling()
+            and not is_compiling()
             and x.numel() // x.shape[-1] >= _FUSION_MIN_ROWS)
 
 

@@ -1,0 +1,29 @@
+"""Guards for torch APIs newer than the oldest supported torch (2.1.2).
+
+Each helper behaves the same on every supported release; the version where
+the newer API appeared says when a guard can go.
+"""
+import inspect
+import re
+
+import torch
+
+TORCH_VERSION = tuple(
+    int(v) for v in re.match(r'(\d+)\.(\d+)', torch.__version__).groups())
+
+
+def is_compiling():
+    """Whether torch.compile / dynamo is tracing the caller
+    (``torch.compiler.is_compiling``, torch >= 2.3)."""
+    if hasattr(torch.compiler, 'is_compiling'):
+        return torch.compiler.is_compiling()
+    return torch._dynamo.is_compiling()
+
+
+def torchscript_onnx_export_kwargs():
+    """Arguments that select the TorchScript ONNX exporter: torch >= 2.5
+    has a ``dynamo`` switch and defaults to the dynamo exporter from 2.9;
+    older releases only have the TorchScript one."""
+    if 'dynamo' in inspect.signature(torch.onnx.export).parameters:
+        return dict(dynamo=False)
+    return {}
