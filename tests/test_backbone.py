@@ -7,7 +7,7 @@ from reference_edgenext import official_state_dict
 
 from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
 
-PUBLISHED_PARAMS_M = {  # REFERENCE.md section 1, with a 1000-class head
+PUBLISHED_PARAMS_M = {  # the paper's Table 1 and the authors' README, 1000-class head
     'xx_small': 1.33, 'x_small': 2.34, 'small': 5.59, 'base': 18.51,
     'xx_small_bn_hs': 1.33, 'x_small_bn_hs': 2.34, 'small_bn_hs': 5.58,
 }

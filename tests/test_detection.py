@@ -4,6 +4,7 @@ draw detections and report bad data clearly."""
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -229,7 +230,10 @@ def test_two_process_ddp_training_on_cpu(det_root, tmp_path):
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg_path = tmp_path / 'cfg.py'
     cfg.dump(str(cfg_path))
-    env = dict(os.environ, PYTHON=sys.executable, PORT='29613',
+    with socket.socket() as free:  # a fixed port may still be taken
+        free.bind(('127.0.0.1', 0))
+        port = str(free.getsockname()[1])
+    env = dict(os.environ, PYTHON=sys.executable, PORT=port,
                OMP_NUM_THREADS='1')
     result = subprocess.run(
         ['bash', 'tools/dist_train.sh', str(cfg_path), '2', '--work-dir',

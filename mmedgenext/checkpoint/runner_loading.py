@@ -2,7 +2,8 @@
 
 mmengine 0.10.7 loads them with a bare ``torch.load``, which on torch >= 2.6
 means ``weights_only=True`` without an allow-list: resuming from the
-Runner's own checkpoints fails (they hold logged ``HistoryBuffer`` scalars),
+Runner's own checkpoints fails (they hold logged ``HistoryBuffer`` scalars;
+upstream open-mmlab/mmengine#1655, fix proposed in #1650),
 and the authors' EdgeNeXt files (training ``args``, their key names) cannot
 be given to ``load_from`` or ``tools/test.py``. Registered in place of
 mmengine's loaders, this reads every file through :func:`read_checkpoint`

@@ -100,8 +100,9 @@ def init_cpu_distributed(cfg):
     """Let ``--launcher pytorch`` (torchrun) train on machines without a GPU.
 
     mmengine 0.10.7 calls ``torch.cuda.set_device`` before creating the
-    process group and gives DDP the local rank as its device; both fail on
-    the CPU. Here the gloo process group is created first (the Runner then
+    process group (``mmengine/dist/utils.py``, ``_init_dist_pytorch``) and
+    gives DDP the local rank as its device (``Runner.wrap_model``); both fail
+    on the CPU. Drop this once mmengine picks gloo without CUDA. Here the gloo process group is created first (the Runner then
     skips its own) and DDP gets no device ids.
     """
     import torch

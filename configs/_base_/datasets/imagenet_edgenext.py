@@ -1,4 +1,4 @@
-# ImageNet-1k as the reference recipe reads it (REFERENCE.md section 1):
+# ImageNet-1k as the reference recipe reads it (the authors' main.py and datasets.py):
 # bicubic random-resized crops, flips, colour jitter 0.4; evaluation at a
 # 292 short side (bicubic) and a 256 centre crop (crop_pct 0.875). Training
 # crops are 320, the largest multi-scale size: the data preprocessor resizes

@@ -1,5 +1,5 @@
 # DeepLabv3 on EdgeNeXt, following the protocol behind the paper's VOC result
-# (ml-cvnets' MobileViT recipe, cvnets-v0.1; see REFERENCE.md section 1):
+# (ml-cvnets' MobileViT recipe, cvnets-v0.1 yaml files and the paper):
 # output stride 16, ASPP with 256 channels at rates 6/12/18 plus image
 # pooling, dropout 0.1, no auxiliary head. The arch-specific configs set the
 # variant, its widths and its ImageNet checkpoint.

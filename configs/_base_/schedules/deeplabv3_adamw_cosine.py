@@ -1,4 +1,4 @@
-# ml-cvnets' DeepLabv3 schedule (REFERENCE.md section 1): AdamW with weight
+# ml-cvnets' DeepLabv3 schedule (cvnets-v0.1 MobileViT yaml): AdamW with weight
 # decay 0.01, cosine decay from 9e-4, the head at 10x the backbone's rate.
 # The EdgeNeXt authors note that downstream tasks prefer a slightly lower
 # rate than usual (reference repo issues #5, #9), which 9e-4 already is for

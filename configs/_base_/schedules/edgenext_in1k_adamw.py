@@ -1,4 +1,4 @@
-# The reference schedule (REFERENCE.md section 1; the authors' main.py):
+# The reference schedule (the authors' main.py and README):
 # AdamW, lr 6e-3 for a batch of 4096 (8 GPUs x 512 here; --auto-scale-lr
 # scales it to other batches), weight decay 0.05 except on norms, biases and
 # the 1-D layer scales, 20 linear warm-up epochs from ~0, cosine to 1e-6 at

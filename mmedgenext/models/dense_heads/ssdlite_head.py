@@ -13,6 +13,8 @@ class SSDLiteHead(SSDHead):
     reads ``self.loss_cls`` and fails with an AttributeError during
     validation. ``None`` tells that code there is no custom activation, so
     it takes the softmax path that SSD trains with (background last).
+    Upstream: open-mmlab/mmdetection#11780 (fix proposed in #11524); drop
+    this class once a released mmdet sets ``loss_cls`` in ``SSDHead``.
     """
 
     def __init__(self, *args, **kwargs):
