@@ -84,6 +84,21 @@ def circular_conv(x, kernel, dim):
     return F.conv2d(wrapped, kernel, groups=x.shape[1])
 
 
+def _interp_matrix(src, dst):
+    """``(dst, src)`` weights of 1-D linear interpolation with
+    ``align_corners=True`` (what ``F.interpolate`` computes on the kernels),
+    built in Python so that a trace records one constant."""
+    rows = []
+    for i in range(dst):
+        pos = i * (src - 1) / (dst - 1) if dst > 1 else 0.
+        lo = min(int(math.floor(pos)), src - 1)
+        row = [0.] * src
+        row[lo] += 1 - (pos - lo)
+        row[min(lo + 1, src - 1)] += pos - lo
+        rows.append(row)
+    return torch.tensor(rows, dtype=torch.float32)
+
+
 class ChannelAttention(nn.Module):
     """Squeeze-excitation with BN and hard activations (``CA_layer``)."""
 
@@ -134,10 +149,18 @@ class GCCBlock(nn.Module):
     @staticmethod
     def _resize(param, size):
         shape = (size, 1) if param.shape[-1] == 1 else (1, size)
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+            # The same 1-D linear interpolation as a constant matrix: the
+            # exported convs then get kernels of a known shape (a Resize
+            # output's shape is unknown to the ONNX exporter).
+            length = max(param.shape[2:])
+            matrix = _interp_matrix(length, size).to(param)
+            resized = param.reshape(-1, length) @ matrix.t()
+            return resized.reshape(*param.shape[:2], *shape)
         return F.interpolate(param, shape, mode='bilinear', align_corners=True)
 
     def forward(self, x):
-        size = x.shape[2]
+        size = int(x.shape[2])  # a constant when traced (fixed sizes)
         k = {n: self._resize(getattr(self, f'meta_kernel_{n}'), size)
              for n in ('1_H', '1_W', '2_H', '2_W')}
         r1, r2 = x1, x2 = torch.chunk(x, 2, 1)
