@@ -155,20 +155,25 @@ class CvnetsSSDHead(BaseDenseHead):
             out.append(level.reshape(-1, 4).float())
         return torch.cat(out).clamp(0, 1).to(device)
 
-    def _flatten(self, cls_scores, bbox_preds):
-        """(B, N, num_classes + 1) logits, (B, N, 4) deltas, (N, 4) priors."""
+    def flatten_maps(self, cls_scores, bbox_preds):
+        """(B, N, num_classes + 1) logits and (B, N, 4) deltas in prior
+        order (level, y, x, anchor)."""
 
         def flat(maps, width):
             return torch.cat([
-                m.view(m.shape[0], a, width, *m.shape[2:]).permute(
-                    0, 3, 4, 1, 2).reshape(m.shape[0], -1, width)
+                m.reshape(m.shape[0], a, width, m.shape[2],
+                          m.shape[3]).permute(0, 3, 4, 1,
+                                              2).reshape(m.shape[0], -1, width)
                 for m, a in zip(maps, self.num_anchors)
             ], 1)
 
+        return flat(cls_scores, self.num_classes + 1), flat(bbox_preds, 4)
+
+    def _flatten(self, cls_scores, bbox_preds):
+        """(B, N, num_classes + 1) logits, (B, N, 4) deltas, (N, 4) priors."""
         priors = self.priors([m.shape[2:] for m in cls_scores],
                              cls_scores[0].device)
-        return (flat(cls_scores, self.num_classes + 1), flat(bbox_preds, 4),
-                priors)
+        return (*self.flatten_maps(cls_scores, bbox_preds), priors)
 
     def decode(self, deltas, priors):
         """Normalised corner boxes; no clamp on the size deltas."""
