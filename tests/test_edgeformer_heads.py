@@ -188,6 +188,7 @@ def test_classifier_config_trains_a_step():
     from mmpretrain.structures import DataSample
     cfg = load_config(cfg_path('edgeformer_s_in1k.py'))
     model = build_model(cfg).train()
+    assert model.head.dropout.p == 0.2  # ml-cvnets' classifier_dropout
     data = dict(inputs=[torch.randint(0, 255, (3, 96, 96), dtype=torch.uint8)
                         for _ in range(2)],
                 data_samples=[DataSample().set_gt_label(i) for i in (1, 2)])
