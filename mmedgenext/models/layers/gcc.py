@@ -149,7 +149,7 @@ class GCCBlock(nn.Module):
     @staticmethod
     def _resize(param, size):
         shape = (size, 1) if param.shape[-1] == 1 else (1, size)
-        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
+        if torch.onnx.is_in_onnx_export():
             # The same 1-D linear interpolation as a constant matrix: the
             # exported convs then get kernels of a known shape (a Resize
             # output's shape is unknown to the ONNX exporter).
