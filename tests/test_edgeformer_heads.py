@@ -122,6 +122,9 @@ def test_ssd_config_trains_and_evaluates_with_coco_metric(det_root, tmp_path):
             data_root=det_root, metainfo=metainfo,
             ann_file=f'annotations/instances_{split}.json',
             data_prefix=dict(img=f'{split}/'))
+        for step in loader.dataset.pipeline:  # 128x128 squares: fast
+            if step['type'] == 'Resize':
+                step['scale'] = (128, 128)
     cfg.test_dataloader = cfg.val_dataloader
     cfg.val_evaluator.ann_file = os.path.join(
         det_root, 'annotations', 'instances_val.json')
