@@ -141,3 +141,16 @@ def test_convert_tool_writes_a_strictly_loadable_classifier(
     state = torch.load(dst)['state_dict']
     assert 'head.fc.weight' in state and not any('residual' in k
                                                   for k in state)
+
+
+def test_convert_tool_names_the_config_a_file_needs(released_cls, tmp_path):
+    out = subprocess.run(
+        [sys.executable, 'tools/convert_checkpoint.py', released_cls[0],
+         str(tmp_path / 'mm.pth'), '--config',
+         'configs/ssdlite_edgeformer_s_coco.py'],
+        cwd=ROOT, capture_output=True, text=True)
+    assert out.returncode != 0
+    assert out.stderr.strip().splitlines()[-1] == (
+        'error: an ml-cvnets classification file does not fit '
+        'configs/ssdlite_edgeformer_s_coco.py (mmdet); give a mmpretrain '
+        'config, e.g. --config configs/edgeformer_s_in1k.py')

@@ -35,9 +35,23 @@ def parse_args():
     return parser.parse_args()
 
 
-def check_strict(config, state_dict):
+# The released EdgeFormer files and the configs that take them.
+CVNETS_CONFIGS = {
+    'classification': ('mmpretrain', 'configs/edgeformer_s_in1k.py'),
+    'detection': ('mmdet', 'configs/ssdlite_edgeformer_s_coco.py'),
+    'segmentation': ('mmseg', 'configs/deeplabv3_edgeformer_s_voc12aug.py'),
+}
+
+
+def check_strict(config, state_dict, cvnets_task=None):
     from mmedgenext.deploy import build_model, load_config
-    model = build_model(load_config(config))
+    cfg = load_config(config)
+    scope, example = CVNETS_CONFIGS.get(cvnets_task, (None, None))
+    if scope and cfg.default_scope != scope:
+        sys.exit(f'error: an ml-cvnets {cvnets_task} file does not fit '
+                 f'{config} ({cfg.default_scope}); give a {scope} config, '
+                 f'e.g. --config {example}')
+    model = build_model(cfg)
     try:
         model.load_state_dict(state_dict, strict=True)
     except RuntimeError as e:
@@ -55,13 +69,14 @@ def main():
             out, task = convert_cvnets_state_dict(state)
             fmt, note = f'ml-cvnets EdgeFormer {task}', ''
         else:
+            task = None
             out, fmt, dropped = to_classifier_layout(state)
             note = (f', dropped {len(dropped)} non-backbone keys'
                     if dropped else '')
     except (KeyError, ValueError) as e:
         sys.exit(f'error: {e}')
     if args.config:
-        check_strict(args.config, out)
+        check_strict(args.config, out, task)
     os.makedirs(os.path.dirname(os.path.abspath(args.dst)), exist_ok=True)
     torch.save(dict(state_dict=out,
                     meta=dict(source=os.path.basename(path),
