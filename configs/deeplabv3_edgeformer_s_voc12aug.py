@@ -10,11 +10,13 @@ _base_ = [
     './_base_/schedules/deeplabv3_adamw_cosine.py',
 ]
 custom_imports = dict(
-    imports=['mmedgenext', 'mmedgenext.models.decode_heads'],
+    imports=['mmedgenext', 'mmedgenext.models.decode_heads',
+             'mmedgenext.models.segmentors'],
     allow_failed_imports=False)
 crop_size = (512, 512)
 model = dict(
-    type='EncoderDecoder',
+    # ml-cvnets' evaluation: logits nearest-resized to the original image
+    type='mmedgenext.NearestResizeEncoderDecoder',
     data_preprocessor=dict(
         type='SegDataPreProcessor',
         mean=[0., 0., 0.],

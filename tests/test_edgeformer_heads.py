@@ -97,6 +97,17 @@ def test_deeplabv3_matches_reference(tmp_path):
     with torch.no_grad():
         out = model.encode_decode(x, [dict(img_shape=(256, 256))])
     assert_close_to_range(out, ref)
+    # ml-cvnets' evaluation: logits nearest-resized to the original image
+    from mmseg.structures import SegDataSample
+    sample = SegDataSample(metainfo=dict(
+        img_shape=(256, 256), ori_shape=(200, 300), padding_size=[0] * 4))
+    with torch.no_grad():
+        pred = model.predict(x, [sample])[0]
+    assert_close_to_range(
+        pred.seg_logits.data,
+        torch.nn.functional.interpolate(ref, (200, 300), mode='nearest')[0])
+    assert torch.equal(pred.pred_sem_seg.data[0],
+                       pred.seg_logits.data.argmax(0))
 
 
 # ------------------------------------------------- configs on synthetic data
