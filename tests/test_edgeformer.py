@@ -74,6 +74,8 @@ def test_bad_arguments_and_inputs_are_named():
         EdgeFormer(output_stride=4)
     with pytest.raises(ValueError, match='square inputs.*64x96'):
         EdgeFormer()(torch.rand(1, 3, 64, 96))
+    with pytest.raises(ValueError, match='square inputs'):  # ONNX, FLOPs
+        torch.jit.trace(EdgeFormer(), torch.rand(1, 3, 64, 96))
 
 
 def test_frozen_stages_norm_eval_and_with_cp():

@@ -33,7 +33,10 @@ def main():
         sys.exit(f'error: {e}')
     model = build_model(cfg)  # random init: nothing to download
     h, w = input_shape(cfg, args.shape)
-    result = count_complexity(model, (3, h, w))
+    try:
+        result = count_complexity(model, (3, h, w))
+    except ValueError as e:  # e.g. EdgeFormer given a non-square --shape
+        sys.exit(f'error: {e}')
     print(f'{osp.basename(args.config)} at {h}x{w}: '
           f'{result["params"] / 1e6:.2f}M params '
           f'({result["params"]:,}), {result["madds"] / 1e6:.2f}M MAdds')

@@ -120,8 +120,7 @@ class EdgeFormer(BaseModule):
         return resolved
 
     def _check_input(self, x):
-        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export():
-            return
+        # Also when traced (ONNX export, FLOP counting): sizes are fixed.
         if x.dim() != 4 or x.shape[1] != 3:
             raise ValueError(f'EdgeFormer expects (N, 3, H, W) input, got '
                              f'shape {tuple(x.shape)}')
