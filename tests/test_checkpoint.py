@@ -31,11 +31,23 @@ def assert_loaded(model, sd):
 
 
 def test_zoo_lists_the_ten_official_files():
-    assert len(MODEL_ZOO) == 10
-    for name, entry in MODEL_ZOO.items():
+    edgenext = {k: v for k, v in MODEL_ZOO.items()
+                if k.startswith('edgenext')}
+    assert len(edgenext) == 10
+    for name, entry in edgenext.items():
         assert entry['url'].startswith(
             'https://github.com/mmaaz60/EdgeNeXt/releases/download/v1.')
         EdgeNeXt(entry['arch'])  # every entry names a real arch
+
+
+def test_zoo_lists_the_three_edgeformer_files():
+    names = [k for k in MODEL_ZOO if k.startswith('edgeformer')]
+    assert len(names) == 3
+    urls = {MODEL_ZOO[k]['url'] for k in names}
+    files = {MODEL_ZOO[k]['filename'] for k in names}
+    assert len(urls) == len(files) == 3  # one name upstream, three here
+    assert all(u.startswith('https://github.com/hkzhang-git/ParC-Net/raw/'
+                            'main/pretrained_models/') for u in urls)
 
 
 @pytest.mark.parametrize('container', ['model', 'model_ema', 'state_dict'])

@@ -11,6 +11,12 @@ drifts a shared machine has.
     python tools/benchmark.py --archs xx_small small --batch-sizes 1 8
     python tools/benchmark.py --deploy --archs xx_small xx_small_bn_hs \
         --models classifier detector --runtimes eager onnxruntime openvino
+    python tools/benchmark.py --edgeformer --archs small
+
+--edgeformer times EdgeFormer-S (ParC-Net) beside mmedgenext's EdgeNeXt of
+the given variants, interleaved: the classifier's pooled features and the
+maps a dense head consumes (EdgeFormer: strides 16 and 32 as its SSDLite
+takes them; EdgeNeXt: its four stages).
 
 --deploy times timm's EdgeNeXt classifier (the reference point), the
 backbone (four maps), and the classifier, SSDLite detector (NMS included)
@@ -42,7 +48,7 @@ from mmedgenext.deploy.quantize import quantize_onnx
 from mmedgenext.deploy.runtimes import (CPU_FEATURES, OpenVINOModel,
                                         cpu_has_bf16, cpu_info,
                                         quantize_openvino)
-from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
+from mmedgenext.models import ARCH_SETTINGS, EdgeFormer, EdgeNeXt
 
 MMPRETRAIN_ARCH = {'xx_small': 'xxsmall', 'x_small': 'xsmall',
                    'small': 'small', 'base': 'base'}
@@ -314,6 +320,44 @@ def deploy_benchmark(args, device):
                       flush=True)
 
 
+def edgeformer_models(archs, mode):
+    """EdgeFormer-S and the EdgeNeXt variants, same kind of output."""
+    if mode == 'pooled':
+        models = {'EdgeFormer-S': EdgeFormer('s', final_conv=True)}
+        models.update({f'EdgeNeXt-{a}': EdgeNeXt(
+            a, out_indices=(3, ), gap_before_final_norm=True) for a in archs})
+        pool = {'EdgeFormer-S': lambda outs: outs[0].mean((2, 3))}
+    else:
+        models = {'EdgeFormer-S': EdgeFormer('s', out_indices=(3, 4))}
+        models.update({f'EdgeNeXt-{a}': EdgeNeXt(a) for a in archs})
+        pool = {}
+    fns = {name: (lambda m, f: lambda x: f(m(x)))(m, pool.get(
+        name, lambda outs: outs)) for name, m in models.items()}
+    return fns, models
+
+
+def edgeformer_benchmark(args, device, dtype, autocast):
+    print(f'device={device}, threads={torch.get_num_threads()}, {dtype}, '
+          f'{args.size}x{args.size}, median of {args.rounds} interleaved '
+          f'rounds (ms)\n')
+    print('| model | params | output | batch | ms | vs EdgeFormer-S |')
+    print('|---|---|---|---|---|---|')
+    for mode in args.modes:
+        fns, models = edgeformer_models(args.archs, mode)
+        for m in models.values():
+            m.to(device).eval()
+        for batch in args.batch_sizes:
+            x = torch.randn(batch, 3, args.size, args.size, device=device)
+            times = time_interleaved(fns, x, args.rounds, autocast=autocast)
+            for name, m in models.items():
+                ratio = statistics.median(a / b for a, b in zip(
+                    times[name], times['EdgeFormer-S']))
+                params = sum(p.numel() for p in m.parameters()) / 1e6
+                print(f'| {name} | {params:.2f}M | {mode} | {batch} | '
+                      f'{statistics.median(times[name]) * 1e3:.1f} | '
+                      f'{ratio:.2f} |', flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--archs', nargs='+', default=None,
@@ -331,6 +375,9 @@ def main():
     parser.add_argument('--deploy', action='store_true',
                         help='time backbone, classifier, detector and '
                         'segmentor in PyTorch and the ONNX runtimes')
+    parser.add_argument('--edgeformer', action='store_true',
+                        help='time EdgeFormer-S beside EdgeNeXt (--archs, '
+                        'default small), pooled features and dense maps')
     parser.add_argument('--runtimes', nargs='+', choices=RUNTIMES,
                         help='default: eager, compile, onnxruntime on CUDA; '
                         'eager, onnxruntime, openvino on CPU, where '
@@ -364,6 +411,10 @@ def main():
     if args.fp16 or args.bf16:
         autocast = torch.autocast(
             device.type, torch.float16 if args.fp16 else torch.bfloat16)
+    if args.edgeformer:
+        args.archs = args.archs or ['small']
+        edgeformer_benchmark(args, device, dtype, autocast)
+        return
     if args.deploy:
         args.archs = args.archs or ['xx_small']
         args.runtimes = args.runtimes or (

@@ -40,8 +40,11 @@ def classify(cfg, checkpoint, image, args):
     from mmpretrain.apis import ImageClassificationInferencer
     inferencer = ImageClassificationInferencer(
         cfg, pretrained=checkpoint, device=args.device)
+    from mmpretrain.visualization import UniversalVisualizer
     result = inferencer(image, return_datasamples=True)[0]
-    inferencer.visualizer.visualize_cls(
+    # The inferencer builds its visualizer only when it draws itself.
+    visualizer = inferencer.visualizer or UniversalVisualizer()
+    visualizer.visualize_cls(
         mmcv.bgr2rgb(image), result, classes=inferencer.classes,
         draw_gt=False, out_file=args.out)
 

@@ -63,8 +63,11 @@ def main():
         graph = deploy_graph(cfg, model, size, args.seg_output)
     except ValueError as e:
         sys.exit(f'error: {e}')
-    export_onnx(graph, args.out, size, opset=args.opset,
-                dynamic_batch=args.dynamic_batch, simplify=args.simplify)
+    try:
+        export_onnx(graph, args.out, size, opset=args.opset,
+                    dynamic_batch=args.dynamic_batch, simplify=args.simplify)
+    except ValueError as e:  # e.g. EdgeFormer given a non-square --shape
+        sys.exit(f'error: {e}')
     batch = 2 if args.dynamic_batch else 1
     img = None
     if args.check_images:

@@ -4,9 +4,11 @@ Needs no data set.
 
     python tools/get_flops.py configs/edgenext_small_in1k.py
     python tools/get_flops.py configs/deeplabv3_edgenext_small_voc12aug.py --shape 512 512
+    python tools/get_flops.py configs/edgeformer_s_in1k.py
 """
 import argparse
 import os.path as osp
+import re
 import sys
 
 from mmengine.config import DictAction
@@ -31,14 +33,18 @@ def main():
         sys.exit(f'error: {e}')
     model = build_model(cfg)  # random init: nothing to download
     h, w = input_shape(cfg, args.shape)
-    result = count_complexity(model, (3, h, w))
+    try:
+        result = count_complexity(model, (3, h, w))
+    except ValueError as e:  # e.g. EdgeFormer given a non-square --shape
+        sys.exit(f'error: {e}')
     print(f'{osp.basename(args.config)} at {h}x{w}: '
           f'{result["params"] / 1e6:.2f}M params '
           f'({result["params"]:,}), {result["madds"] / 1e6:.2f}M MAdds')
     if args.per_stage:
         by_module = result['by_module']
-        rows = [(f'backbone.stages.{i}', by_module.get(
-            f'model.backbone.stages.{i}', 0)) for i in range(4)]
+        stages = [n for n in by_module if re.fullmatch(
+            r'model\.backbone\.(stages\.\d+|conv_1|layer_\d)', n)]
+        rows = [(n[len('model.'):], by_module[n]) for n in stages]
         rows.append(('everything else', result['madds'] - sum(
             v for _, v in rows)))
         print('| part | MAdds |\n|---|---|')

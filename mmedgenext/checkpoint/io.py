@@ -149,8 +149,10 @@ def resolve_checkpoint(checkpoint):
     """
     if os.path.isfile(checkpoint):
         return checkpoint
+    name = None
     if checkpoint in MODEL_ZOO:
         url = MODEL_ZOO[checkpoint]['url']
+        name = MODEL_ZOO[checkpoint].get('filename')  # if URLs share one
     elif urlparse(checkpoint).scheme in ('http', 'https', 'file'):
         url = checkpoint
     else:
@@ -158,7 +160,8 @@ def resolve_checkpoint(checkpoint):
             f'Checkpoint file not found: {checkpoint}. Give an existing '
             f'path, a URL, or a model-zoo name ({", ".join(MODEL_ZOO)}).')
     cache_dir = os.path.join(torch.hub.get_dir(), 'checkpoints')
-    cached = os.path.join(cache_dir, os.path.basename(urlparse(url).path))
+    cached = os.path.join(cache_dir,
+                          name or os.path.basename(urlparse(url).path))
     if not os.path.isfile(cached):
         os.makedirs(cache_dir, exist_ok=True)
         try:

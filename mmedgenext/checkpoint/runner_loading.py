@@ -8,12 +8,14 @@ and the authors' EdgeNeXt files (training ``args``, their key names) cannot
 be given to ``load_from`` or ``tools/test.py``. Registered in place of
 mmengine's loaders, this reads every file through :func:`read_checkpoint`
 (allow-listed, code never runs) and hands the authors' and timm's EdgeNeXt
-files to the Runner as classifier checkpoints. Paths, URLs and model-zoo
-names are all accepted.
+files to the Runner as classifier checkpoints, and the EdgeFormer authors'
+ml-cvnets files as the matching classifier, SSD or DeepLabv3 model's.
+Paths, URLs and model-zoo names are all accepted.
 """
 from mmengine.runner import CheckpointLoader
 
 from .convert import detect_format, extract_state_dict, to_classifier_layout
+from .cvnets import convert_cvnets_state_dict, is_cvnets_edgeformer
 from .io import read_checkpoint, resolve_checkpoint
 
 # Layouts no OpenMMLab model consumes as they are; the plugin's own and
@@ -26,8 +28,15 @@ def load_for_runner(filename, map_location=None):
         resolve_checkpoint(filename), map_location=map_location or 'cpu')
     try:
         state = extract_state_dict(checkpoint)
+    except (KeyError, ValueError):  # no weights found: as it is
+        return checkpoint
+    if is_cvnets_edgeformer(state):
+        converted, task = convert_cvnets_state_dict(state)
+        return dict(state_dict=converted,
+                    meta=dict(source_format=f'cvnets_{task}'))
+    try:
         fmt = detect_format(state)
-    except (KeyError, ValueError):  # not an EdgeNeXt checkpoint: as it is
+    except ValueError:  # not an EdgeNeXt checkpoint: as it is
         return checkpoint
     if fmt not in _CONVERTED_ON_LOAD:
         return checkpoint

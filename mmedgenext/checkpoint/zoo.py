@@ -1,10 +1,14 @@
-"""The authors' released ImageNet checkpoints (github.com/mmaaz60/EdgeNeXt,
-README model zoo). Configs name them in ``init_cfg`` by key, e.g.
-``checkpoint='edgenext_small'``.
+"""The authors' released checkpoints: EdgeNeXt's ImageNet models
+(github.com/mmaaz60/EdgeNeXt, README model zoo) and EdgeFormer-S's
+classification, detection and segmentation models (github.com/hkzhang-git/
+ParC-Net, README). Configs name them in ``init_cfg`` or ``load_from`` by
+key, e.g. ``checkpoint='edgenext_small'``.
 
 ``top1`` is the published ImageNet-1k accuracy; ``crop`` the evaluation
 recipe (``resize`` then centre ``crop``; USI models are evaluated at 0.95
-crop_pct per the reference's ``usi_eval`` option).
+crop_pct per the reference's ``usi_eval`` option). EdgeFormer entries give
+the published ``metric`` and, since the three files share one name, the
+``filename`` they are cached under.
 """
 _RELEASES = 'https://github.com/mmaaz60/EdgeNeXt/releases/download'
 
@@ -34,3 +38,19 @@ MODEL_ZOO = {
     'edgenext_small_bn_hs': _entry('v1.0', 'edgenext_small_bn_hs.pth',
                                    'small_bn_hs', 78.39),
 }
+
+
+_PARC = 'https://github.com/hkzhang-git/ParC-Net/raw/main/pretrained_models'
+
+
+def _edgeformer(task, metric, value):
+    return dict(url=f'{_PARC}/{task}/checkpoint_ema_avg.pt', arch='s',
+                task=task, metric=metric, value=value,
+                filename=f'edgeformer_s_{task}_checkpoint_ema_avg.pt')
+
+
+MODEL_ZOO.update({
+    'edgeformer_s': _edgeformer('classification', 'top1', 78.6),
+    'edgeformer_s_ssdlite_coco': _edgeformer('detection', 'bbox_mAP', 28.8),
+    'edgeformer_s_deeplabv3_voc': _edgeformer('segmentation', 'mIoU', 79.7),
+})

@@ -206,6 +206,10 @@ def deploy_graph(cfg, model, size, seg_output='labels', deploy_form=True):
     if task == 'classifier':
         return ClassifierGraph(model, cfg).eval()
     if task == 'detector':
+        from mmedgenext.models.dense_heads import CvnetsSSDHead
+        if isinstance(model.bbox_head, CvnetsSSDHead):  # ml-cvnets SSDLite
+            from .cvnets import CvnetsDetectorGraph
+            return CvnetsDetectorGraph(model, cfg, size).eval()
         return DetectorGraph(model, cfg, size).eval()
     return SegmentorGraph(model, cfg, size, seg_output).eval()
 

@@ -1,3 +1,4 @@
-from .backbones import ARCH_SETTINGS, EdgeNeXt
+from .backbones import ARCH_SETTINGS, EdgeFormer, EdgeNeXt
+from .necks import CvnetsSSDNeck
 
-__all__ = ['ARCH_SETTINGS', 'EdgeNeXt']
+__all__ = ['ARCH_SETTINGS', 'EdgeFormer', 'EdgeNeXt', 'CvnetsSSDNeck']

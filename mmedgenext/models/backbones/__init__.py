@@ -1,3 +1,4 @@
+from .edgeformer import EdgeFormer
 from .edgenext import ARCH_SETTINGS, EdgeNeXt
 
-__all__ = ['ARCH_SETTINGS', 'EdgeNeXt']
+__all__ = ['ARCH_SETTINGS', 'EdgeFormer', 'EdgeNeXt']

@@ -1,3 +1,4 @@
+from .cvnets_ssd_head import CvnetsSSDHead
 from .ssdlite_head import SSDLiteHead
 
-__all__ = ['SSDLiteHead']
+__all__ = ['CvnetsSSDHead', 'SSDLiteHead']

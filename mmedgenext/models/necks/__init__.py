@@ -1,0 +1,3 @@
+from .cvnets_ssd_neck import CvnetsSSDNeck
+
+__all__ = ['CvnetsSSDNeck']
