@@ -113,7 +113,8 @@ class CvnetsDetectorGraph(nn.Module):
         out_scores[image, rank] = scores[image, label, index]
         out_labels[image, rank] = label
         if self.max_per_img:
-            top = torch.where(out_labels >= 0, out_scores, -1.).topk(
+            top = torch.where(out_labels >= 0, out_scores,
+                              out_scores.new_tensor(-1.)).topk(
                 min(self.max_per_img, num), dim=1).indices
             out_boxes = out_boxes.gather(1, top[..., None].expand(-1, -1, 4))
             out_scores = out_scores.gather(1, top)

@@ -130,7 +130,8 @@ class DetectorGraph(nn.Module):
             scores = cls.permute(0, 2, 3, 1).reshape(
                 batch, -1, num_classes + 1).softmax(-1)[..., :num_classes]
             scores = scores.reshape(batch, -1)
-            scores = torch.where(scores > self.score_thr, scores, -1.)
+            scores = torch.where(scores > self.score_thr, scores,
+                                 scores.new_tensor(-1.))
             k = scores.shape[1]
             if self.nms_pre > 0:
                 k = min(self.nms_pre, k)
@@ -161,12 +162,12 @@ class DetectorGraph(nn.Module):
         if self.min_bbox_size >= 0:
             wh = boxes[..., 2:] - boxes[..., :2]
             big = (wh > self.min_bbox_size).all(-1)
-            scores = torch.where(big, scores, -1.)
+            scores = torch.where(big, scores, scores.new_tensor(-1.))
         # Per-class NMS as one NMS: boxes of class c shifted by c times
         # (the largest coordinate + 1), as mmcv's batched_nms does.
         valid = (scores > self.score_thr)[..., None]
-        max_coordinate = torch.where(valid, boxes, 0.).amax((1, 2),
-                                                            keepdim=True)
+        max_coordinate = torch.where(valid, boxes, boxes.new_tensor(
+            0.)).amax((1, 2), keepdim=True)
         offsets = labels[..., None].to(boxes) * (max_coordinate + 1)
         keep = batched_nms(boxes + offsets, scores, self.max_per_img,
                            self.iou_thr, self.score_thr)

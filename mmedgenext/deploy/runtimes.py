@@ -56,6 +56,13 @@ def _nncf():
     except ImportError:
         raise ImportError('NNCF is not installed: pip install nncf (or pip '
                           "install 'mmedgenext[openvino]')") from None
+    except AttributeError as e:  # its torch backend needs a newer torch
+        import torch
+        raise ImportError(
+            f'The installed NNCF does not work with torch {torch.__version__} '
+            f'({e}); install an NNCF release of your torch\'s time, or use '
+            'ONNX Runtime\'s int8 (quantize_onnx.py --runtime '
+            'onnxruntime)') from None
     return nncf
 
 
