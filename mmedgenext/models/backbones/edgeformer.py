@@ -6,7 +6,6 @@ Module names are the authors' (``conv_1``, ``layer_1`` ... ``layer_5``,
 ``conv_1x1_exp``), so their released files load after a prefix change
 (:mod:`mmedgenext.checkpoint.cvnets`).
 """
-from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -16,6 +15,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
 from ..layers.gcc import ConvLayer, InvertedResidual, OuterFrame
+from .out_indices import resolve_out_indices
 
 
 def _arch(stem, channels, gcc_channels, gcc_blocks):
@@ -73,7 +73,7 @@ class EdgeFormer(BaseModule):
             raise ValueError(
                 f'frozen_stages must be in [-1, 5], got {frozen_stages}')
         self.arch = arch
-        self.out_indices = self._check_out_indices(out_indices)
+        self.out_indices = resolve_out_indices(out_indices, 5)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         self.output_stride = output_stride
@@ -105,19 +105,6 @@ class EdgeFormer(BaseModule):
             self.conv_1x1_exp = ConvLayer(c[4], min(4 * c[4], 960), 1)
         self.final_conv = final_conv
         self._freeze_stages()
-
-    @staticmethod
-    def _check_out_indices(out_indices):
-        if isinstance(out_indices, int):
-            out_indices = (out_indices, )
-        if not isinstance(out_indices, Sequence) or not out_indices:
-            raise ValueError(
-                f'out_indices must be a non-empty sequence, got {out_indices}')
-        resolved = tuple(i + 5 if i < 0 else i for i in out_indices)
-        if any(not 0 <= i <= 4 for i in resolved):
-            raise ValueError(
-                f'out_indices must lie in [-5, 4], got {out_indices}')
-        return resolved
 
     def _check_input(self, x):
         # Also when traced (ONNX export, FLOP counting): sizes are fixed.

@@ -6,7 +6,6 @@ Module names follow the authors' release files (``downsample_layers``,
 the classification norm is ``norm3``.
 """
 import warnings
-from typing import Sequence
 
 import torch
 import torch.nn as nn
@@ -17,6 +16,7 @@ from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
+from .out_indices import resolve_out_indices
 from ..layers import ConvEncoder, SDTAEncoder, build_map_norm
 from ..layers.deploy import fold_preceding_bn
 
@@ -168,7 +168,7 @@ class EdgeNeXt(BaseModule):
         self.norm_type = settings['norm_type']
         self.channels = tuple(settings['channels'])
         self.in_channels = in_channels
-        self.out_indices = self._check_out_indices(out_indices)
+        self.out_indices = resolve_out_indices(out_indices, 4)
         if not -1 <= frozen_stages <= 4:
             raise ValueError(
                 f'frozen_stages must be in [-1, 4], got {frozen_stages}')
@@ -241,19 +241,6 @@ class EdgeNeXt(BaseModule):
 
         self.apply(self._init_module)
         self._freeze_stages()
-
-    @staticmethod
-    def _check_out_indices(out_indices):
-        if isinstance(out_indices, int):
-            out_indices = (out_indices, )
-        if not isinstance(out_indices, Sequence) or not out_indices:
-            raise ValueError(
-                f'out_indices must be a non-empty sequence, got {out_indices}')
-        resolved = tuple(i + 4 if i < 0 else i for i in out_indices)
-        if any(not 0 <= i <= 3 for i in resolved):
-            raise ValueError(
-                f'out_indices must lie in [-4, 3], got {out_indices}')
-        return resolved
 
     @staticmethod
     def _init_module(m):
