@@ -10,7 +10,7 @@ _base_ = './edgenext_xx_small_in1k.py'
 classes = ('circle', 'square', 'triangle')
 data_root = 'data/synthetic/cls_large'
 data_preparation = (
-    'Make it with: python -c "from mmedgenext.datasets.synthetic import '
+    'Make it with: python -c "from mmedgenext.synthetic_data import '
     "write_classification_set as w; w('data/synthetic/cls_large', "
     '200, 50)"')
 size = 128

@@ -10,8 +10,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmedgenext.datasets.synthetic import write_classification_set
 from mmedgenext.models import ARCH_SETTINGS
+from mmedgenext.synthetic_data import write_classification_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANT_CONFIGS = {arch: os.path.join(ROOT, 'configs', f'edgenext_{arch}_in1k.py')

@@ -14,16 +14,16 @@ import torch
 from conftest import randomize_
 from PIL import Image
 
-from mmedgenext.deploy import (OnnxMismatchError, build_model, deploy_graph,
-                               export_onnx, load_config, noise_images,
-                               onnx_session, pipeline_images,
+from mmedgenext.apis import build_model, load_config
+from mmedgenext.deploy import (OnnxMismatchError, deploy_graph, export_onnx,
+                               noise_images, onnx_session, pipeline_images,
                                reference_outputs, run_onnx, switch_to_deploy,
                                verify_onnx)
-from mmedgenext.datasets.synthetic import write_segmentation_set
 from mmedgenext.deploy.quantize import (compare_float_int8, evaluate_onnx,
                                         quantize_onnx)
 from mmedgenext.deploy.runtimes import OpenVINOModel, _nncf, quantize_openvino
 from mmedgenext.models import EdgeNeXt
+from mmedgenext.synthetic_data import write_segmentation_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLS = os.path.join(ROOT, 'configs/edgenext_xx_small_in1k.py')

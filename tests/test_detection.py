@@ -11,13 +11,13 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import train_briefly
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from PIL import Image
 
-from conftest import train_briefly
-from mmedgenext.datasets.synthetic import write_detection_set
+from mmedgenext.synthetic_data import write_detection_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # mmdet-native SSDLite configs (the ml-cvnets ones: test_edgeformer_heads.py)
@@ -190,7 +190,7 @@ def test_interrupted_run_resumes_with_same_counter_and_schedule(
     from mmengine.registry import HOOKS
     from mmengine.runner import Runner
 
-    from mmedgenext.engine import apply_train_args
+    from mmedgenext.utils import apply_train_args
 
     @HOOKS.register_module(force=True)
     class InterruptAfterTwo(Hook):

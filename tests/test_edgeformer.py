@@ -6,9 +6,9 @@ import subprocess
 import sys
 
 import pytest
+import reference_edgeformer as R
 import torch
 
-import reference_edgeformer as R
 from mmedgenext.models import EdgeFormer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -100,7 +100,7 @@ def test_classifier_matches_reference_through_the_runner_loader(
         released_cls):
     """The released file given to load_from / tools/test.py (mmengine's
     checkpoint loader) fills the mmpretrain classifier strictly."""
-    from mmedgenext.deploy import build_model, load_config
+    from mmedgenext.apis import build_model, load_config
     path, x, logits = released_cls
     model = build_model(load_config(
         os.path.join(ROOT, 'configs', 'edgeformer_s_in1k.py')), path)

@@ -5,13 +5,14 @@ functional reference, on random weights in the released layout, at small
 square inputs."""
 import numpy as np
 import pytest
-import torch
-
 import reference_edgeformer as R
-from mmedgenext.deploy import (build_model, deploy_graph, export_onnx,
-                               load_config, noise_images, onnx_session,
-                               reference_outputs, run_onnx, verify_onnx)
+import torch
 from test_edgeformer_heads import assert_same_detections, cfg_path
+
+from mmedgenext.apis import build_model, load_config
+from mmedgenext.deploy import (deploy_graph, export_onnx, noise_images,
+                               onnx_session, reference_outputs, run_onnx,
+                               verify_onnx)
 
 
 def _released(tmp_path, forward, seed, residual_prefix=None):

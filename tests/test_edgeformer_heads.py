@@ -6,11 +6,11 @@ import os
 
 import numpy as np
 import pytest
+import reference_edgeformer as R
 import torch
 from mmengine.config import Config
 
-import reference_edgeformer as R
-from mmedgenext.deploy import build_model, load_config
+from mmedgenext.apis import build_model, load_config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -113,7 +113,7 @@ def test_deeplabv3_matches_reference(tmp_path):
 # ------------------------------------------------- configs on synthetic data
 @pytest.fixture(scope='module')
 def det_root(tmp_path_factory):
-    from mmedgenext.datasets.synthetic import write_detection_set
+    from mmedgenext.synthetic_data import write_detection_set
     root = str(tmp_path_factory.mktemp('det'))
     write_detection_set(root, num_train=8, num_val=2)
     return root
@@ -156,7 +156,7 @@ def test_ssd_config_trains_and_evaluates_with_coco_metric(det_root, tmp_path):
 def test_deeplabv3_config_trains_and_evaluates(tmp_path):
     from mmengine.runner import Runner
 
-    from mmedgenext.datasets.synthetic import write_segmentation_set
+    from mmedgenext.synthetic_data import write_segmentation_set
     root = str(tmp_path / 'seg')
     write_segmentation_set(root, num_train=4, num_val=2, size=64)
     cfg = Config.fromfile(cfg_path('deeplabv3_edgeformer_s_voc12aug.py'))

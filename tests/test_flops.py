@@ -8,7 +8,7 @@ import pytest
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-from mmedgenext.engine import count_complexity
+from mmedgenext.analysis import count_complexity
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PUBLISHED_MADDS_M = {

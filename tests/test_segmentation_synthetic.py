@@ -7,11 +7,11 @@ import sys
 
 import numpy as np
 import pytest
+from conftest import train_briefly
 from mmengine.config import Config
 from PIL import Image
 
-from conftest import train_briefly
-from mmedgenext.datasets.synthetic import write_segmentation_set
+from mmedgenext.synthetic_data import write_segmentation_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, 'configs',

@@ -11,16 +11,16 @@ import sys
 import numpy as np
 import pytest
 import torch
+from conftest import randomize_, train_briefly
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS, init_default_scope
 from mmengine.runner import Runner
-
-from conftest import randomize_, train_briefly
-from mmedgenext.datasets.synthetic import (CLASSES, write_classification_set,
-                                           write_detection_set,
-                                           write_segmentation_set)
 from test_equivalence import save_official
+
+from mmedgenext.synthetic_data import (CLASSES, write_classification_set,
+                                       write_detection_set,
+                                       write_segmentation_set)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, 'configs', 'examples')

@@ -7,8 +7,8 @@ from xml.etree import ElementTree as ET
 
 from PIL import Image
 
-from mmedgenext.datasets.synthetic import (CLASSES, write_classification_set,
-                                           write_detection_set)
+from mmedgenext.synthetic_data import (CLASSES, write_classification_set,
+                                       write_detection_set)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

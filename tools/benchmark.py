@@ -38,11 +38,11 @@ import time
 
 import timm
 import torch
-from timm.layers import LayerNorm2d
 from mmpretrain.models import EdgeNeXt as MMPretrainEdgeNeXt
+from timm.layers import LayerNorm2d
 
-from mmedgenext.deploy import (DEFAULT_SHAPES, build_model, deploy_graph,
-                               export_onnx, load_config, noise_images,
+from mmedgenext.apis import DEFAULT_SHAPES, build_model, load_config
+from mmedgenext.deploy import (deploy_graph, export_onnx, noise_images,
                                onnx_session, switch_to_deploy)
 from mmedgenext.deploy.quantize import quantize_onnx
 from mmedgenext.deploy.runtimes import (CPU_FEATURES, OpenVINOModel,

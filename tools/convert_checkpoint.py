@@ -44,7 +44,7 @@ CVNETS_CONFIGS = {
 
 
 def check_strict(config, state_dict, cvnets_task=None):
-    from mmedgenext.deploy import build_model, load_config
+    from mmedgenext.apis import build_model, load_config
     cfg = load_config(config)
     scope, example = CVNETS_CONFIGS.get(cvnets_task, (None, None))
     if scope and cfg.default_scope != scope:

@@ -9,7 +9,7 @@ import sys
 
 import mmcv
 
-from mmedgenext.deploy import load_config
+from mmedgenext.apis import load_config
 
 
 def draw(model, visualizers, image, result, out, **kwargs):

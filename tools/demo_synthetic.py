@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 
-from mmedgenext.datasets.synthetic import ensure_synthetic_set
+from mmedgenext.synthetic_data import ensure_synthetic_set
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CONFIG = 'configs/ssdlite_edgenext_xx_small_synthetic.py'

@@ -18,10 +18,9 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, build_model,
-                               deploy_graph, export_onnx, input_shape,
-                               load_config, pipeline_images, task_of,
-                               verify_onnx)
+from mmedgenext.apis import build_model, input_shape, load_config, task_of
+from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
+                               export_onnx, pipeline_images, verify_onnx)
 
 
 def parse_args():

@@ -13,8 +13,8 @@ import sys
 
 from mmengine.config import DictAction
 
-from mmedgenext.deploy import build_model, input_shape, load_config
-from mmedgenext.engine import count_complexity
+from mmedgenext.analysis import count_complexity
+from mmedgenext.apis import build_model, input_shape, load_config
 
 
 def main():

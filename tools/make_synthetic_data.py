@@ -8,7 +8,7 @@ import argparse
 import os.path as osp
 import time
 
-from mmedgenext.datasets.synthetic import WRITERS, ensure_synthetic_set
+from mmedgenext.synthetic_data import WRITERS, ensure_synthetic_set
 
 
 def main():

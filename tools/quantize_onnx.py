@@ -18,13 +18,14 @@ import time
 import numpy as np
 from mmengine.config import DictAction
 
-from mmedgenext.deploy import load_config, onnx_session, pipeline_images
-from mmedgenext.engine import check_data_roots
-from mmedgenext.deploy.quantize import (CALIBRATION_METHODS,
-                                        DEFAULT_OP_TYPES, compare_float_int8,
-                                        evaluate_onnx, quantize_onnx)
+from mmedgenext.apis import load_config
+from mmedgenext.deploy import onnx_session, pipeline_images
 from mmedgenext.deploy.profile import profile_onnx
+from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, DEFAULT_OP_TYPES,
+                                        compare_float_int8, evaluate_onnx,
+                                        quantize_onnx)
 from mmedgenext.deploy.runtimes import load_runtime, quantize_openvino
+from mmedgenext.utils import check_data_roots
 
 
 def parse_args():

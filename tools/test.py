@@ -13,9 +13,9 @@ from mmengine.runner import Runner
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 from mmedgenext.datasets import dataset_error_message
-from mmedgenext.engine import (DataNotFoundError, check_data_roots,
-                               enable_visualization, finish_distributed,
-                               init_cpu_distributed)
+from mmedgenext.utils import (DataNotFoundError, check_data_roots,
+                              enable_visualization, finish_distributed,
+                              init_cpu_distributed)
 
 
 def parse_args():

@@ -1,18 +1,15 @@
 """Deployment: ONNX export of classifiers, SSD detectors and segmentors,
 checks against PyTorch, int8 quantization."""
-from .builder import (DEFAULT_SHAPES, TASKS, build_model, input_shape,
-                      load_config, task_of)
-from .export import (DEFAULT_OPSET, deploy_graph, export_onnx,
-                     switch_to_deploy)
+from .export import DEFAULT_OPSET, deploy_graph, export_onnx, switch_to_deploy
 from .images import noise_images, pipeline_images
 from .nms import batched_nms
 from .verify import (OnnxMismatchError, compare_outputs, onnx_session,
                      reference_outputs, run_onnx, verify_onnx)
 
 __all__ = [
-    'DEFAULT_OPSET', 'DEFAULT_SHAPES', 'OnnxMismatchError', 'TASKS',
-    'batched_nms', 'build_model', 'compare_outputs', 'deploy_graph',
-    'export_onnx', 'input_shape', 'load_config', 'noise_images',
+    'DEFAULT_OPSET', 'OnnxMismatchError',
+    'batched_nms', 'compare_outputs', 'deploy_graph', 'export_onnx',
+    'noise_images',
     'onnx_session', 'pipeline_images', 'reference_outputs', 'run_onnx',
-    'switch_to_deploy', 'task_of', 'verify_onnx'
+    'switch_to_deploy', 'verify_onnx'
 ]

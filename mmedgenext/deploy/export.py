@@ -17,9 +17,8 @@ from mmdet.models.dense_heads import SSDHead
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import delta2bbox
 
+from mmedgenext.apis import task_of
 from mmedgenext.compat import torchscript_onnx_export_kwargs
-
-from .builder import task_of
 from .nms import batched_nms
 
 DEFAULT_OPSET = 17  # F.layer_norm -> one LayerNormalization node

@@ -5,12 +5,11 @@ from pathlib import Path
 
 import numpy as np
 from mmengine.registry import DefaultScope
-from onnxruntime.quantization import (CalibrationDataReader,
-                                      CalibrationMethod, QuantFormat,
-                                      QuantType, quant_pre_process,
-                                      quantize_static)
+from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod,
+                                      QuantFormat, QuantType,
+                                      quant_pre_process, quantize_static)
 
-from .builder import task_of
+from mmedgenext.apis import task_of
 from .runtimes import cpu_has_vnni, load_runtime
 
 # Ops with weights; norms, softmax and the detector's post-processing

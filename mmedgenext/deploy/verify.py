@@ -5,7 +5,7 @@ import numpy as np
 import onnxruntime as ort
 import torch
 
-from .builder import task_of
+from mmedgenext.apis import task_of
 from .images import noise_images
 
 

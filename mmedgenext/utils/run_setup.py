@@ -94,39 +94,3 @@ def enable_visualization(cfg, show_dir=None, show=False, wait_time=2.):
         raise ValueError(f'--show/--show-dir: unsupported default_scope '
                          f'{scope!r} (mmdet, mmseg or mmpretrain)')
     return cfg
-
-
-def init_cpu_distributed(cfg):
-    """Let ``--launcher pytorch`` (torchrun) train on machines without a GPU.
-
-    mmengine 0.10.7 calls ``torch.cuda.set_device`` before creating the
-    process group (``mmengine/dist/utils.py``, ``_init_dist_pytorch``) and
-    gives DDP the local rank as its device (``Runner.wrap_model``); both fail
-    on the CPU. Drop this once mmengine picks gloo without CUDA. Here the gloo process group is created first (the Runner then
-    skips its own) and DDP gets no device ids.
-    """
-    import torch
-    import torch.distributed as dist
-    if (cfg.get('launcher', 'none') != 'pytorch'
-            or torch.cuda.is_available() or dist.is_initialized()):
-        return cfg
-    dist.init_process_group(backend='gloo')
-    wrapper = cfg.get('model_wrapper_cfg') or dict(
-        type='MMDistributedDataParallel', broadcast_buffers=False,
-        find_unused_parameters=cfg.get('find_unused_parameters', False))
-    cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
-    return cfg
-
-
-def finish_distributed():
-    """End a multi-process run with every rank at the same point.
-
-    Without this, the first rank to exit closes its gloo connections while
-    another rank is still finishing (saving its last checkpoint, say); gloo
-    raises in that rank's background thread and the process aborts
-    (SIGABRT), failing the whole torchrun job after training succeeded.
-    """
-    import torch.distributed as dist
-    if dist.is_available() and dist.is_initialized():
-        dist.barrier()
-        dist.destroy_process_group()
