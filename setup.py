@@ -1,4 +1,38 @@
+import os
+import os.path as osp
+import shutil
+import sys
+
 from setuptools import find_packages, setup
+
+# What `mim search/train/test mmedgenext` read from the installed package,
+# as OpenMMLab packages ship them: mmedgenext/.mim/{model-index.yml,
+# configs,tools}. Copied into wheels and sdists, linked for editable installs
+# (mim reads only package directories, so an editable install of the
+# PEP 660 kind is not found by mim; use `pip install .` there).
+MIM_FILES = ('model-index.yml', 'configs', 'tools')
+
+
+def add_mim_extension():
+    editable = any(a in sys.argv for a in ('develop', 'editable_wheel'))
+    if not editable and not any(
+            a in sys.argv for a in ('bdist_wheel', 'sdist', 'install')):
+        return
+    target = osp.join('mmedgenext', '.mim')
+    os.makedirs(target, exist_ok=True)
+    for name in MIM_FILES:
+        dst = osp.join(target, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if editable:
+            os.symlink(osp.join('..', '..', name), dst)
+        elif osp.isdir(name):
+            shutil.copytree(name, dst, ignore=shutil.ignore_patterns(
+                '__pycache__'))
+        else:
+            shutil.copyfile(name, dst)
 
 
 def version():
@@ -8,6 +42,7 @@ def version():
     return scope['__version__']
 
 
+add_mim_extension()
 setup(
     name='mmedgenext',
     version=version(),
@@ -16,6 +51,9 @@ setup(
     long_description=open('README.md').read(),
     long_description_content_type='text/markdown',
     packages=find_packages(include=['mmedgenext', 'mmedgenext.*']),
+    include_package_data=True,
+    package_data={'mmedgenext': ['.mim/model-index.yml', '.mim/configs/**/*',
+                                 '.mim/tools/*']},
     python_requires='>=3.9',
     # The ranges the test suite runs on (README, "Tested versions"): CI runs
     # it under torch 2.14.1 and 2.1.2. mmcv 2.1.0 must be built with its ops

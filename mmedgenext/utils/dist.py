@@ -5,11 +5,14 @@ end."""
 def init_cpu_distributed(cfg):
     """Let ``--launcher pytorch`` (torchrun) train on machines without a GPU.
 
-    mmengine 0.10.7 calls ``torch.cuda.set_device`` before creating the
-    process group (``mmengine/dist/utils.py``, ``_init_dist_pytorch``) and
-    gives DDP the local rank as its device (``Runner.wrap_model``); both fail
-    on the CPU. Drop this once mmengine picks gloo without CUDA. Here the gloo process group is created first (the Runner then
-    skips its own) and DDP gets no device ids.
+    mmengine 0.10.7 calls ``torch.cuda.set_device(local_rank)`` before
+    creating the process group (``_init_dist_pytorch`` in
+    ``mmengine/dist/utils.py``) and gives DDP the local rank as its device
+    (``Runner.wrap_model``), both as open-mmlab/mmengine#973 made them; both
+    fail without CUDA, and no upstream issue tracks CPU launches. Here the
+    gloo process group is created first (the Runner then skips its own) and
+    DDP gets no device ids. Drop this once ``_init_dist_pytorch`` skips
+    ``set_device`` without CUDA.
     """
     import torch
     import torch.distributed as dist
