@@ -26,8 +26,8 @@ def _background(rng, size):
     cells = int(rng.integers(2, 6))
     coarse = rng.uniform(-60, 60, (cells, cells, 3)).astype(np.float32)
     shading = np.stack([
-        np.array(Image.fromarray(coarse[..., c]).resize((size, size),
-                                                       Image.BICUBIC))
+        np.array(Image.fromarray(coarse[..., c]).resize(
+            (size, size), Image.BICUBIC))
         for c in range(3)
     ], axis=-1)
     noise = rng.normal(0, 20, (size, size, 3))
@@ -89,8 +89,8 @@ def _scenes(seed, count, size, objects_range, radius_range):
 def write_detection_set(root, num_train=600, num_val=100, size=320,
                         seed=0):
     """COCO layout (``annotations/instances_{train,val}.json`` with boxes
-    and RLE instance masks, ``{train,val}/*.jpg``) and VOC layout (``VOC2007/{JPEGImages,
-    Annotations,ImageSets/Main}``) of the same scenes: 1-6 objects of
+    and RLE instance masks, ``{train,val}/*.jpg``) and VOC layout
+    (``VOC2007/{JPEGImages,Annotations,ImageSets/Main}``) of the same scenes: 1-6 objects of
     16-160 px per 320-px image."""
     voc = osp.join(root, 'VOC2007')
     for d in (osp.join(root, 'annotations'), osp.join(root, 'train'),

@@ -28,8 +28,8 @@ def run_tool(*args):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--work-dir',
-                        default='work_dirs/ssdlite_edgenext_xx_small_synthetic')
+    parser.add_argument(
+        '--work-dir', default='work_dirs/ssdlite_edgenext_xx_small_synthetic')
     parser.add_argument('--out-dir', default='outputs/demo',
                         help='where the drawn detections go')
     parser.add_argument('--num-images', type=int, default=4)

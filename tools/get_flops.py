@@ -3,7 +3,8 @@ counts them) of a classification, detection or segmentation config's model.
 Needs no data set.
 
     python tools/get_flops.py configs/edgenext_small_in1k.py
-    python tools/get_flops.py configs/deeplabv3_edgenext_small_voc12aug.py --shape 512 512
+    python tools/get_flops.py configs/deeplabv3_edgenext_small_voc12aug.py \
+        --shape 512 512
     python tools/get_flops.py configs/edgeformer_s_in1k.py
 """
 import argparse

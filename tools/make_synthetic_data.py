@@ -1,7 +1,7 @@
 """Write the embedded default data sets (deterministic synthetic shapes) that
 the *_synthetic configs and the tests train on, if they are not there yet.
 
-    python tools/make_synthetic_data.py            # all kinds, into data/synthetic
+    python tools/make_synthetic_data.py     # all kinds, into data/synthetic
     python tools/make_synthetic_data.py --kinds seg --root /tmp/synthetic
 """
 import argparse

@@ -34,7 +34,8 @@ def count_complexity(model, input_shape=(3, 256, 256)):
     """Return ``dict(params, madds, by_module)`` for a model in eval mode
     on one ``input_shape`` image."""
     model = model.eval()
-    analyzer = FlopAnalyzer(_TensorForward(model), torch.zeros(1, *input_shape))
+    analyzer = FlopAnalyzer(_TensorForward(model),
+                            torch.zeros(1, *input_shape))
     analyzer.unsupported_ops_warnings(False)
     analyzer.uncalled_modules_warnings(False)
     by_module = analyzer.by_module()

@@ -45,7 +45,7 @@ def _safe_globals():
     core = np._core if np.lib.NumpyVersion(np.__version__) >= '2.0.0' \
         else np.core
     dtypes = {type(np.dtype(t)) for t in (np.float64, np.float32, np.float16,
-                                           np.int64, np.int32, np.bool_)}
+                                          np.int64, np.int32, np.bool_)}
     return [
         argparse.Namespace, HistoryBuffer, core.multiarray._reconstruct,
         core.multiarray.scalar, np.ndarray, np.dtype, *dtypes,
@@ -126,8 +126,8 @@ def read_checkpoint(path, trust_checkpoint=False, map_location='cpu'):
             raise ValueError(f'{path} is not a readable PyTorch checkpoint: '
                              f'{_reason(e)}') from None
         raise UnsafeCheckpointError(
-            f'Refusing to load {path}: it holds {found.group(1)}, which is not a plain '
-            f'weights type, and unpickling it could run code. If you trust '
+            f'Refusing to load {path}: it holds {found.group(1)}, which is '
+            f'not a plain weights type, and unpickling it could run code. If you trust '
             f'the file, pass trust_checkpoint=True (init_cfg) or '
             f'--trust-checkpoint (tools).') from None
     except RuntimeError as e:

@@ -7,7 +7,6 @@ Module names are the authors' (``conv_1``, ``layer_1`` ... ``layer_5``,
 (:mod:`mmedgenext.checkpoint.cvnets`).
 """
 
-import torch
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule

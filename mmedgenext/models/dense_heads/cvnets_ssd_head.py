@@ -179,7 +179,8 @@ class CvnetsSSDHead(BaseDenseHead):
         """Normalised corner boxes; no clamp on the size deltas."""
         ctr = deltas[..., :2] * self.center_variance * priors[..., 2:] \
             + priors[..., :2]
-        size = torch.exp(deltas[..., 2:] * self.size_variance) * priors[..., 2:]
+        size = torch.exp(
+            deltas[..., 2:] * self.size_variance) * priors[..., 2:]
         return to_corners(torch.cat([ctr, size], -1))
 
     def match(self, gt_boxes, gt_labels, priors):

@@ -142,7 +142,8 @@ class GCCBlock(nn.Module):
         self.use_pe = use_pe
         self.ffn = nn.Sequential(
             nn.BatchNorm2d(2 * dim), nn.Conv2d(2 * dim, ffn_channels, 1),
-            nn.Hardswish(), nn.Dropout(0.), nn.Conv2d(ffn_channels, 2 * dim, 1),
+            nn.Hardswish(), nn.Dropout(0.),
+            nn.Conv2d(ffn_channels, 2 * dim, 1),
             nn.Dropout(dropout))
         self.ca = ChannelAttention(2 * dim)
 
