@@ -90,8 +90,8 @@ def write_detection_set(root, num_train=600, num_val=100, size=320,
                         seed=0):
     """COCO layout (``annotations/instances_{train,val}.json`` with boxes
     and RLE instance masks, ``{train,val}/*.jpg``) and VOC layout
-    (``VOC2007/{JPEGImages,Annotations,ImageSets/Main}``) of the same scenes: 1-6 objects of
-    16-160 px per 320-px image."""
+    (``VOC2007/{JPEGImages,Annotations,ImageSets/Main}``) of the same
+    scenes: 1-6 objects of 16-160 px per 320-px image."""
     voc = osp.join(root, 'VOC2007')
     for d in (osp.join(root, 'annotations'), osp.join(root, 'train'),
               osp.join(root, 'val'), osp.join(voc, 'JPEGImages'),

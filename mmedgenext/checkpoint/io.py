@@ -127,8 +127,8 @@ def read_checkpoint(path, trust_checkpoint=False, map_location='cpu'):
                              f'{_reason(e)}') from None
         raise UnsafeCheckpointError(
             f'Refusing to load {path}: it holds {found.group(1)}, which is '
-            f'not a plain weights type, and unpickling it could run code. If you trust '
-            f'the file, pass trust_checkpoint=True (init_cfg) or '
+            f'not a plain weights type, and unpickling it could run code. '
+            f'If you trust the file, pass trust_checkpoint=True (init_cfg) or '
             f'--trust-checkpoint (tools).') from None
     except RuntimeError as e:
         raise ValueError(f'{path} is not a readable PyTorch checkpoint: '
