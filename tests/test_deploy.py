@@ -24,12 +24,14 @@ from mmedgenext.deploy.evaluation import evaluate_onnx, runner_metrics
 from mmedgenext.deploy.quantize import compare_float_int8, quantize_onnx
 from mmedgenext.deploy.runtimes import OpenVINOModel, _nncf, quantize_openvino
 from mmedgenext.models import EdgeNeXt
-from mmedgenext.synthetic_data import (write_detection_set,
+from mmedgenext.synthetic_data import (write_classification_set,
+                                       write_detection_set,
                                        write_segmentation_set)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLS = os.path.join(ROOT, 'configs/edgenext_xx_small_in1k.py')
 CLS_BN = os.path.join(ROOT, 'configs/edgenext_xx_small_bn_hs_in1k.py')
+CLS_SYN = os.path.join(ROOT, 'configs/edgenext_xx_small_synthetic_cls.py')
 DET = os.path.join(ROOT, 'configs/ssdlite_edgenext_xx_small_coco.py')
 SEG = os.path.join(ROOT, 'configs/deeplabv3_edgenext_xx_small_voc12aug.py')
 DET_SYN = os.path.join(ROOT, 'configs/ssdlite_edgenext_xx_small_synthetic.py')
@@ -121,6 +123,22 @@ def test_quantized_classifier_runs(classifier, tmp_path):
     assert report['images'] == 4
     assert report['top1_agreement'] == (f.argmax(1) == q.argmax(1)).mean()
     assert report['max_abs_diff'] == np.abs(f - q).max() > 0
+
+
+def test_classifier_scored_like_pytorch(tmp_path):
+    """Accuracy through the Runner, on images the test pipeline resizes to
+    the graph's input."""
+    root = str(tmp_path / 'cls')
+    write_classification_set(root, per_class_train=0, per_class_val=3,
+                             size=64)
+    cfg = load_config(CLS_SYN, {
+        'test_dataloader.dataset.data_root': root,
+        'test_dataloader.dataset.pipeline.1.scale': (64, 64)
+    })
+    model = randomize_(build_model(cfg))
+    path = str(tmp_path / 'cls.onnx')
+    export_onnx(deploy_graph(cfg, model, (64, 64)), path, (64, 64))
+    assert evaluate_onnx(cfg, path) == runner_metrics(cfg, model)
 
 
 def _synthetic_seg(tmp_path, size=64):
