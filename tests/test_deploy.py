@@ -213,6 +213,32 @@ def test_unknown_config_kind(tmp_path):
         load_config(str(config))
 
 
+@pytest.mark.parametrize('config,task', [
+    ('edgenext_xx_small_in1k.py', 'ClassifierTask'),
+    ('ssdlite_edgenext_xx_small_coco.py', 'DetectorTask'),
+    ('ssdlite_edgeformer_s_coco.py', 'CvnetsDetectorTask'),
+    ('deeplabv3_edgenext_xx_small_voc12aug.py', 'SegmentorTask'),
+])
+def test_task_lookup(config, task):
+    """By default_scope, and for mmdet by the head type of the config or of
+    the model."""
+    cfg = load_config(os.path.join(ROOT, 'configs', config))
+    assert type(task_for(cfg)).__name__ == task
+    if task.endswith('DetectorTask'):
+        model = build_model(cfg)
+        assert type(task_for(cfg, model)).__name__ == task
+
+
+def test_apis_import_no_runtime():
+    """The tasks' sizes reach mmedgenext.apis without ONNX Runtime."""
+    code = ('import sys, mmedgenext.apis, mmedgenext.deploy; '
+            'assert "onnxruntime" not in sys.modules, "onnxruntime"; '
+            'assert "onnx" not in sys.modules, "onnx"')
+    result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-500:]
+
+
 def test_cli_reports_a_missing_checkpoint(tmp_path):
     result = subprocess.run([
         sys.executable, 'tools/export_onnx.py', CLS, 'missing.pth', '--out',

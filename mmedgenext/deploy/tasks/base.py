@@ -58,8 +58,8 @@ class DeployTask:
 
     def graph(self, model, size, output=None):
         """The module to export at input ``size``; ``output`` chooses among
-        the outputs a task offers (the segmentor's label map or logits),
-        None gives the default."""
+        the outputs a task offers (the segmentor's label map or logits;
+        None: the default), tasks with one output form ignore it."""
         raise NotImplementedError
 
     def reference(self, model, img):
