@@ -49,7 +49,9 @@ def runner_metrics(cfg, model, limit=None, work_dir=None):
     """The config's test metrics for ``model`` (the PyTorch model or a
     :class:`GraphModel`): its test dataloader (the first ``limit`` images
     if given), test loop and evaluator, through ``Runner.test``. Logs go to
-    ``work_dir``, by default a temporary folder."""
+    ``work_dir``, by default a temporary folder. The config's hooks (EMA,
+    drawing) are left out: they act on a PyTorch model's parameters and
+    would differ between the two kinds of model."""
     loader = copy.deepcopy(cfg.test_dataloader)
     if limit is not None:
         loader.dataset.indices = limit  # BaseDataset: the first N
