@@ -1,6 +1,7 @@
 """ONNX export (classifier, SSDLite detector, DeepLabv3 segmentor), the
 check of ONNX Runtime against the OpenMMLab models' own predictions, the
-deploy form, int8 quantization and OpenVINO, at small inputs with random
+deploy form, int8 quantization, OpenVINO, and the graphs scored by the
+Runner with the configs' evaluators, at small inputs with random
 weights."""
 import collections
 import os
@@ -14,22 +15,28 @@ import torch
 from conftest import randomize_
 from PIL import Image
 
-from mmedgenext.apis import build_model, load_config
+from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.deploy import (OnnxMismatchError, deploy_graph, export_onnx,
                                noise_images, onnx_session, pipeline_images,
-                               reference_outputs, run_onnx, switch_to_deploy,
+                               run_onnx, switch_to_deploy, task_for,
                                verify_onnx)
-from mmedgenext.deploy.quantize import (compare_float_int8, evaluate_onnx,
-                                        quantize_onnx)
+from mmedgenext.deploy.evaluation import evaluate_onnx, runner_metrics
+from mmedgenext.deploy.quantize import compare_float_int8, quantize_onnx
 from mmedgenext.deploy.runtimes import OpenVINOModel, _nncf, quantize_openvino
 from mmedgenext.models import EdgeNeXt
-from mmedgenext.synthetic_data import write_segmentation_set
+from mmedgenext.synthetic_data import (write_classification_set,
+                                       write_detection_set,
+                                       write_segmentation_set)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CLS = os.path.join(ROOT, 'configs/edgenext_xx_small_in1k.py')
 CLS_BN = os.path.join(ROOT, 'configs/edgenext_xx_small_bn_hs_in1k.py')
+CLS_SYN = os.path.join(ROOT, 'configs/edgenext_xx_small_synthetic_cls.py')
 DET = os.path.join(ROOT, 'configs/ssdlite_edgenext_xx_small_coco.py')
 SEG = os.path.join(ROOT, 'configs/deeplabv3_edgenext_xx_small_voc12aug.py')
+DET_SYN = os.path.join(ROOT, 'configs/ssdlite_edgenext_xx_small_synthetic.py')
+SEG_SYN = os.path.join(ROOT,
+                       'configs/deeplabv3_edgenext_xx_small_synthetic.py')
 
 
 def _export(config, tmp_path, size, name, dynamic_batch=True, **kwargs):
@@ -59,7 +66,7 @@ def test_detector_returns_mmdet_detections(tmp_path):
     mmdet's SSDHead.predict result: the same boxes, scores within 1e-4."""
     cfg, model, path = _export(DET, tmp_path, (160, 160), 'det.onnx')
     img = noise_images(2, (160, 160))
-    reference = reference_outputs(cfg, model, img)
+    reference = task_for(cfg, model).reference(model, img)
     assert all(len(r['labels']) > 20 for r in reference)  # NMS has work
     report = verify_onnx(cfg, model, path, (160, 160), batch=2, atol=1e-4)
     assert 'all matched' in report
@@ -107,27 +114,96 @@ def test_quantized_classifier_runs(classifier, tmp_path):
     ops = collections.Counter(n.op_type for n in onnx.load(int8).graph.node)
     assert ops['QuantizeLinear'] and ops['DequantizeLinear']
     assert ops['Gelu'] == 12 and ops['Erf'] == 0  # one node per GELU
+    same = compare_float_int8(cfg, path, path, images)
+    assert same == dict(images=4, top1_agreement=1.0, max_abs_diff=0.0,
+                        mean_abs_diff=0.0, mean_diff_over_std=0.0)
     report = compare_float_int8(cfg, path, int8, images)
-    assert report['images'] == 4 and 0 <= report['top1_agreement'] <= 1
-    assert np.isfinite(report['mean_abs_diff'])
+    f, q = (np.concatenate([run_onnx(onnx_session(p), img)['logits']
+                            for img in images]) for p in (path, int8))
+    assert report['images'] == 4
+    assert report['top1_agreement'] == (f.argmax(1) == q.argmax(1)).mean()
+    assert report['max_abs_diff'] == np.abs(f - q).max() > 0
+
+
+def test_classifier_scored_like_pytorch(tmp_path):
+    """Accuracy through the Runner, on images the test pipeline resizes to
+    the graph's input."""
+    root = str(tmp_path / 'cls')
+    write_classification_set(root, per_class_train=0, per_class_val=3,
+                             size=64)
+    cfg = load_config(CLS_SYN, {
+        'test_dataloader.dataset.data_root': root,
+        'test_dataloader.dataset.pipeline.1.scale': (64, 64)
+    })
+    model = randomize_(build_model(cfg))
+    path = str(tmp_path / 'cls.onnx')
+    export_onnx(deploy_graph(cfg, model, (64, 64)), path, (64, 64))
+    assert evaluate_onnx(cfg, path) == runner_metrics(cfg, model)
+
+
+def _synthetic_seg(tmp_path, size=64):
+    """The synthetic segmentation config on a 3-image set of ``size``-px
+    images, which its test pipeline leaves as they are."""
+    root = str(tmp_path / 'seg')
+    write_segmentation_set(root, num_train=0, num_val=3, size=size)
+    return load_config(SEG_SYN, {
+        'test_dataloader.dataset.data_root': root,
+        'model.data_preprocessor.size': (size, size)
+    })
 
 
 def test_int8_segmentor_scored_with_the_config_metric(tmp_path):
-    """--eval-set: the config's IoUMetric on its test set, for the float
-    and the int8 graph."""
-    root = str(tmp_path / 'voc')
-    write_segmentation_set(root, num_train=4, num_val=3, size=96)
-    cfg = load_config(SEG, {'test_dataloader.dataset.data_root': root})
+    """--eval-set: the config's IoUMetric through the Runner. The float
+    graph scores what the PyTorch model scores (the test images have the
+    graph's input size, so both see the same pixels); int8 against float
+    is exact for the float graph itself."""
+    cfg = _synthetic_seg(tmp_path)
     model = randomize_(build_model(cfg))
     path = str(tmp_path / 'seg.onnx')
-    export_onnx(deploy_graph(cfg, model, (128, 128)), path, (128, 128))
-    images = list(pipeline_images(cfg, root + '/JPEGImages', (128, 128)))
+    export_onnx(deploy_graph(cfg, model, (64, 64)), path, (64, 64))
+    expected = runner_metrics(cfg, model)
+    assert expected['mIoU'] > 0 and expected['aAcc'] > 0
+    assert evaluate_onnx(cfg, path) == expected
+    images = list(pipeline_images(cfg, tmp_path / 'seg/JPEGImages',
+                                  (64, 64)))
     int8 = quantize_onnx(path, tmp_path / 'seg_int8.onnx', images)
-    for graph in (path, int8):
-        metrics = evaluate_onnx(cfg, graph)
-        assert 0 <= metrics['mIoU'] <= 100 and 0 <= metrics['aAcc'] <= 100
+    assert evaluate_onnx(cfg, int8, limit=2).keys() == expected.keys()
+    assert compare_float_int8(cfg, path, path, images) == dict(
+        images=3, pixel_agreement=1.0, miou_vs_float=1.0)
     report = compare_float_int8(cfg, path, int8, images[:2])
-    assert 0 <= report['pixel_agreement'] <= 1
+    f, q = (np.concatenate([run_onnx(onnx_session(p), img)['labels']
+                            for img in images[:2]]) for p in (path, int8))
+    assert report['pixel_agreement'] == (f == q).mean()
+
+
+def test_logits_segmentor_scored_like_pytorch(tmp_path):
+    """A logits graph is resized to the original image as mmseg does."""
+    cfg = _synthetic_seg(tmp_path)
+    model = randomize_(build_model(cfg))
+    path = str(tmp_path / 'seg.onnx')
+    export_onnx(deploy_graph(cfg, model, (64, 64), seg_output='logits'),
+                path, (64, 64))
+    assert evaluate_onnx(cfg, path, limit=2) == runner_metrics(
+        cfg, model, limit=2)
+
+
+def test_detector_scored_like_pytorch(tmp_path):
+    """CocoMetric through the Runner: the SSDLite graph's boxes (320-px
+    synthetic images, which the test pipeline keeps at 320, the graph's
+    input) score what mmdet's own predictions score."""
+    root = str(tmp_path / 'det')
+    write_detection_set(root, num_train=0, num_val=3)
+    cfg = load_config(DET_SYN, {
+        'test_dataloader.dataset.data_root': root,
+        'test_evaluator.ann_file': root + '/annotations/instances_val.json'
+    })
+    model = randomize_(build_model(cfg))
+    size = input_shape(cfg)
+    path = str(tmp_path / 'det.onnx')
+    export_onnx(deploy_graph(cfg, model, size), path, size)
+    expected = runner_metrics(cfg, model)
+    assert expected['coco/bbox_mAP_50'] > 0
+    assert evaluate_onnx(cfg, path) == expected
 
 
 def test_unknown_config_kind(tmp_path):
@@ -135,6 +211,32 @@ def test_unknown_config_kind(tmp_path):
     config.write_text('model = dict(type="Foo")\n')
     with pytest.raises(ValueError, match='unknown config kind'):
         load_config(str(config))
+
+
+@pytest.mark.parametrize('config,task', [
+    ('edgenext_xx_small_in1k.py', 'ClassifierTask'),
+    ('ssdlite_edgenext_xx_small_coco.py', 'DetectorTask'),
+    ('ssdlite_edgeformer_s_coco.py', 'CvnetsDetectorTask'),
+    ('deeplabv3_edgenext_xx_small_voc12aug.py', 'SegmentorTask'),
+])
+def test_task_lookup(config, task):
+    """By default_scope, and for mmdet by the head type of the config or of
+    the model."""
+    cfg = load_config(os.path.join(ROOT, 'configs', config))
+    assert type(task_for(cfg)).__name__ == task
+    if task.endswith('DetectorTask'):
+        model = build_model(cfg)
+        assert type(task_for(cfg, model)).__name__ == task
+
+
+def test_apis_import_no_runtime():
+    """The tasks' sizes reach mmedgenext.apis without ONNX Runtime."""
+    code = ('import sys, mmedgenext.apis, mmedgenext.deploy; '
+            'assert "onnxruntime" not in sys.modules, "onnxruntime"; '
+            'assert "onnx" not in sys.modules, "onnx"')
+    result = subprocess.run([sys.executable, '-c', code], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-500:]
 
 
 def test_cli_reports_a_missing_checkpoint(tmp_path):
@@ -232,7 +334,7 @@ def test_nncf_int8_ir_is_compared_like_onnxruntime_int8(bn_classifier_int8):
     ir = quantize_openvino(path, str(os.path.dirname(int8)) + '/cls.xml',
                            images)
     report = compare_float_int8(cfg, path, ir, images, runtime='openvino')
-    assert report['images'] == 3 and report['mean_diff_over_std'] < 0.2
+    assert report['images'] == 3 and 0 < report['mean_diff_over_std'] < 0.2
 
 
 @pytest.mark.parametrize('per_channel,int8_opset', [(False, 11), (True, 13)])

@@ -4,15 +4,13 @@ ONNX Runtime against the OpenMMLab models' own predictions and against the
 functional reference, on random weights in the released layout, at small
 square inputs."""
 import numpy as np
-import pytest
 import reference_edgeformer as R
 import torch
 from test_edgeformer_heads import assert_same_detections, cfg_path
 
 from mmedgenext.apis import build_model, load_config
 from mmedgenext.deploy import (deploy_graph, export_onnx, noise_images,
-                               onnx_session, reference_outputs, run_onnx,
-                               verify_onnx)
+                               onnx_session, run_onnx, task_for, verify_onnx)
 
 
 def _released(tmp_path, forward, seed, residual_prefix=None):
@@ -59,7 +57,7 @@ def test_ssd_end_to_end(tmp_path):
                                tmp_path, (128, 128),
                                test_cfg=dict(score_thr=0.03))
     img = noise_images(2, (128, 128))
-    reference = reference_outputs(cfg, model, img)
+    reference = task_for(cfg, model).reference(model, img)
     assert all(len(r['labels']) > 20 for r in reference)  # NMS has work
     assert 'all matched' in verify_onnx(cfg, model, path, (128, 128),
                                         batch=2)

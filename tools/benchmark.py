@@ -41,7 +41,7 @@ import torch
 from mmpretrain.models import EdgeNeXt as MMPretrainEdgeNeXt
 from timm.layers import LayerNorm2d
 
-from mmedgenext.apis import DEFAULT_SHAPES, build_model, load_config
+from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.deploy import (deploy_graph, export_onnx, noise_images,
                                onnx_session, switch_to_deploy)
 from mmedgenext.deploy.quantize import quantize_onnx
@@ -162,7 +162,7 @@ def deploy_models(arch, names):
         if name not in names or not osp.isfile(pattern.format(arch)):
             continue
         cfg = load_config(pattern.format(arch))
-        size = DEFAULT_SHAPES[cfg.default_scope]
+        size = input_shape(cfg)[0]
         model = build_model(cfg)
         yield name, size, deploy_graph(cfg, model, (size, size),
                                        deploy_form=False), deploy_graph(

@@ -10,46 +10,7 @@ import sys
 import mmcv
 
 from mmedgenext.apis import load_config
-
-
-def draw(model, visualizers, image, result, out, **kwargs):
-    """Draw ``result`` on ``image`` with the config's visualizer."""
-    visualizer = visualizers.build(model.cfg.visualizer)
-    visualizer.dataset_meta = model.dataset_meta
-    visualizer.add_datasample('result', mmcv.bgr2rgb(image),
-                              data_sample=result, draw_gt=False,
-                              out_file=out, **kwargs)
-
-
-def detect(cfg, checkpoint, image, args):
-    from mmdet.apis import inference_detector, init_detector
-    from mmdet.registry import VISUALIZERS
-    model = init_detector(cfg, checkpoint, device=args.device)
-    draw(model, VISUALIZERS, image, inference_detector(model, image),
-         args.out, pred_score_thr=args.score_thr)
-
-
-def segment(cfg, checkpoint, image, args):
-    from mmseg.apis import inference_model, init_model
-    from mmseg.registry import VISUALIZERS
-    model = init_model(cfg, checkpoint, device=args.device)
-    draw(model, VISUALIZERS, image, inference_model(model, image), args.out)
-
-
-def classify(cfg, checkpoint, image, args):
-    from mmpretrain.apis import ImageClassificationInferencer
-    inferencer = ImageClassificationInferencer(
-        cfg, pretrained=checkpoint, device=args.device)
-    from mmpretrain.visualization import UniversalVisualizer
-    result = inferencer(image, return_datasamples=True)[0]
-    # The inferencer builds its visualizer only when it draws itself.
-    visualizer = inferencer.visualizer or UniversalVisualizer()
-    visualizer.visualize_cls(
-        mmcv.bgr2rgb(image), result, classes=inferencer.classes,
-        draw_gt=False, out_file=args.out)
-
-
-TASKS = {'mmdet': detect, 'mmseg': segment, 'mmpretrain': classify}
+from mmedgenext.deploy.tasks import task_for
 
 
 def main():
@@ -72,7 +33,8 @@ def main():
         sys.exit(f'error: cannot read image {args.image}: {e}')
     if image is None:
         sys.exit(f'error: cannot read image {args.image}')
-    TASKS[cfg.default_scope](cfg, args.checkpoint, image, args)
+    task_for(cfg).infer_and_draw(args.checkpoint, image, args.out,
+                                 args.device, args.score_thr)
     print(f'{args.out} written')
 
 

@@ -18,9 +18,10 @@ import numpy as np
 import torch
 from mmengine.config import DictAction
 
-from mmedgenext.apis import build_model, input_shape, load_config, task_of
+from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
-                               export_onnx, pipeline_images, verify_onnx)
+                               export_onnx, pipeline_images, task_for,
+                               verify_onnx)
 
 
 def parse_args():
@@ -75,7 +76,7 @@ def main():
                 cfg, args.check_images, size, batch))))
         except FileNotFoundError as e:
             sys.exit(f'error: {e}')
-    print(f'{args.out}: {task_of(cfg)}, image '
+    print(f'{args.out}: {task_for(cfg, model).name}, image '
           f'({"B" if args.dynamic_batch else 1}, 3, {size[0]}, {size[1]}) '
           f'-> {", ".join(graph.output_names)}, opset {args.opset}')
     try:

@@ -20,10 +20,10 @@ from mmengine.config import DictAction
 
 from mmedgenext.apis import load_config
 from mmedgenext.deploy import onnx_session, pipeline_images
+from mmedgenext.deploy.evaluation import evaluate_onnx
 from mmedgenext.deploy.profile import profile_onnx
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, DEFAULT_OP_TYPES,
-                                        compare_float_int8, evaluate_onnx,
-                                        quantize_onnx)
+                                        compare_float_int8, quantize_onnx)
 from mmedgenext.deploy.runtimes import load_runtime, quantize_openvino
 from mmedgenext.utils import check_data_roots
 
@@ -44,6 +44,8 @@ def parse_args():
                         metavar='N', help="also score float and int8 with "
                         "the config's test metric on its test set (the "
                         'first N images; all without N)')
+    parser.add_argument('--work-dir', help='logs of the --eval-set runs '
+                        '(default: a temporary folder)')
     parser.add_argument('--runtime', default='onnxruntime',
                         choices=['onnxruntime', 'openvino'],
                         help='onnxruntime: QDQ ONNX by its quantizer (runs '
@@ -129,9 +131,10 @@ def main():
                       f'{100 * ms / total:5.1f}%')
     if args.eval_set is not None:
         limit = None if args.eval_set < 0 else args.eval_set
-        scores = [evaluate_onnx(cfg, args.onnx, limit, args.threads),
-                  evaluate_onnx(cfg, out, limit, args.threads,
-                                args.runtime)]
+        scores = [evaluate_onnx(cfg, args.onnx, limit, args.threads,
+                                work_dir=args.work_dir),
+                  evaluate_onnx(cfg, out, limit, args.threads, args.runtime,
+                                args.work_dir)]
         for key in scores[0]:
             print(f'test set {key}: float {scores[0][key]:.4g}, int8 '
                   f'{scores[1][key]:.4g}')

@@ -13,9 +13,9 @@ from mmengine.runner import Runner
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 from mmedgenext.datasets import dataset_error_message
+from mmedgenext.deploy.tasks import task_for
 from mmedgenext.utils import (DataNotFoundError, check_data_roots,
-                              enable_visualization, finish_distributed,
-                              init_cpu_distributed)
+                              finish_distributed, init_cpu_distributed)
 
 
 def parse_args():
@@ -46,7 +46,8 @@ def main():
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or 'work_dirs/test'
     cfg.load_from = args.checkpoint
     if args.show or args.show_dir:
-        enable_visualization(cfg, args.show_dir, args.show, args.wait_time)
+        task = task_for(cfg)
+        task.enable_visualization(args.show_dir, args.show, args.wait_time)
     init_cpu_distributed(cfg)
     try:
         check_data_roots(cfg, loaders=('test_dataloader', ))

@@ -1,9 +1,5 @@
 """The public Python API: configs to models, with light imports (no ONNX
-Runtime, no deployment code), for the tools and for users' scripts."""
-from .builder import (DEFAULT_SHAPES, TASKS, build_model, input_shape,
-                      load_config, task_of)
+Runtime), for the tools and for users' scripts."""
+from .builder import build_model, input_shape, load_config
 
-__all__ = [
-    'DEFAULT_SHAPES', 'TASKS', 'build_model', 'input_shape', 'load_config',
-    'task_of'
-]
+__all__ = ['build_model', 'input_shape', 'load_config']

@@ -1,5 +1,6 @@
-"""Configs to models ready for inference, export and counting: one place
-that knows the three task libraries, their default input sizes and how the
+"""Configs to models ready for inference, export and counting: which
+libraries' configs are taken (those a deployment task serves, see
+:mod:`mmedgenext.deploy.tasks`), their default input sizes and how the
 weights come in."""
 import logging
 import os.path as osp
@@ -12,12 +13,7 @@ from mmengine.utils import import_modules_from_strings
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 from mmedgenext.checkpoint import resolve_checkpoint
-
-# A config's library (its default_scope) decides the kind of model.
-TASKS = {'mmpretrain': 'classifier', 'mmdet': 'detector', 'mmseg': 'segmentor'}
-# Input sizes of the paper's protocols: ImageNet 256, SSDLite 320,
-# DeepLabv3 512.
-DEFAULT_SHAPES = {'mmpretrain': 256, 'mmdet': 320, 'mmseg': 512}
+from mmedgenext.deploy.tasks import task_for
 
 
 def load_config(path, cfg_options=None):
@@ -29,25 +25,19 @@ def load_config(path, cfg_options=None):
     cfg = Config.fromfile(path)
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
-    scope = cfg.get('default_scope')
-    if scope not in TASKS:
-        raise ValueError(
-            f'{path}: unknown config kind (default_scope={scope!r}); '
-            'expected mmpretrain (classifier), mmdet (detector) or mmseg '
-            '(segmentor)')
-    init_default_scope(scope)
+    try:
+        task_for(cfg)
+    except ValueError as e:
+        raise ValueError(f'{path}: {e}') from None
+    init_default_scope(cfg.default_scope)
     if 'custom_imports' in cfg:
         import_modules_from_strings(**cfg.custom_imports)
     return cfg
 
 
-def task_of(cfg):
-    return TASKS[cfg.default_scope]
-
-
 def input_shape(cfg, shape=None):
     """(H, W) from ``--shape H [W]``, else the task's default size."""
-    size = list(shape or [DEFAULT_SHAPES[cfg.default_scope]])
+    size = list(shape or [task_for(cfg).default_size])
     h, w = (size * 2)[:2]
     return h, w
 

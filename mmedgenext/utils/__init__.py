@@ -1,10 +1,10 @@
 """What the train/test tools do around the Runner: config set-up (work dir,
-resume, data checks, drawing) and CPU multi-process runs."""
+resume, data checks) and CPU multi-process runs (drawing test results is
+the task's, :meth:`mmedgenext.deploy.DeployTask.enable_visualization`)."""
 from .dist import finish_distributed, init_cpu_distributed
-from .run_setup import (DataNotFoundError, apply_train_args, check_data_roots,
-                        enable_visualization)
+from .run_setup import DataNotFoundError, apply_train_args, check_data_roots
 
 __all__ = [
     'DataNotFoundError', 'apply_train_args', 'check_data_roots',
-    'enable_visualization', 'finish_distributed', 'init_cpu_distributed'
+    'finish_distributed', 'init_cpu_distributed'
 ]

@@ -72,25 +72,3 @@ def check_data_roots(cfg, loaders=_LOADERS):
                     raise DataNotFoundError(
                         f'{name}: {path} does not exist (from {os.getcwd()})'
                         f'.\n{how}')
-
-
-def enable_visualization(cfg, show_dir=None, show=False, wait_time=2.):
-    """Draw test predictions into ``show_dir`` (and/or a window) with the
-    config library's own visualization hook."""
-    scope = cfg.get('default_scope')
-    hook = cfg.default_hooks.get('visualization')
-    if hook is None:
-        raise ValueError('The config has no default_hooks.visualization')
-    hook.update(show=show, wait_time=wait_time)
-    if scope == 'mmdet':
-        hook.update(draw=True, test_out_dir=show_dir and osp.abspath(show_dir))
-    elif scope == 'mmseg':
-        hook.update(draw=True, interval=1)
-        if show_dir:
-            cfg.visualizer.save_dir = osp.abspath(show_dir)
-    elif scope == 'mmpretrain':
-        hook.update(enable=True, out_dir=show_dir and osp.abspath(show_dir))
-    else:
-        raise ValueError(f'--show/--show-dir: unsupported default_scope '
-                         f'{scope!r} (mmdet, mmseg or mmpretrain)')
-    return cfg

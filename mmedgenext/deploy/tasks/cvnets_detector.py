@@ -6,14 +6,16 @@ NMS at ``iou_threshold`` and at most ``max_per_class`` boxes (one ONNX
 ``NonMaxSuppression`` over all classes), boxes scaled to the input and
 clipped to it, as ``CvnetsSSDHead.predict_by_feat``.
 
-Kept apart from :mod:`.export` (mmdet's ``SSDHead`` graph): the fused head,
-its class-0 background and its per-class cap differ.
+A detector task of its own beside :mod:`.detector` (mmdet's ``SSDHead``
+graph): the fused head, its class-0 background and its per-class cap
+differ; the outputs, their use and the drawing are the same.
 """
 import torch
 import torch.nn as nn
 from torchvision.ops import nms as tv_nms
 
-from .export import _Normalize
+from .base import Normalize, register_task
+from .detector import DetectorTask
 
 
 class _MulticlassNMS(torch.autograd.Function):
@@ -70,7 +72,7 @@ class CvnetsDetectorGraph(nn.Module):
     def __init__(self, model, cfg, size):
         super().__init__()
         head = model.bbox_head
-        self.normalize = _Normalize(cfg.model.data_preprocessor)
+        self.normalize = Normalize(cfg.model.data_preprocessor)
         self.model = model
         self.size = tuple(size)
         test_cfg = head.test_cfg
@@ -120,3 +122,11 @@ class CvnetsDetectorGraph(nn.Module):
             out_scores = out_scores.gather(1, top)
             out_labels = out_labels.gather(1, top)
         return out_boxes, out_scores, out_labels
+
+
+@register_task
+class CvnetsDetectorTask(DetectorTask):
+    head = 'CvnetsSSDHead'
+
+    def graph(self, model, size, output=None):
+        return CvnetsDetectorGraph(model, self.cfg, size).eval()

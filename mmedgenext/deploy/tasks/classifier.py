@@ -1,0 +1,74 @@
+"""Image classifiers (mmpretrain): the graph returns logits."""
+import mmcv
+import numpy as np
+import torch
+import torch.nn as nn
+
+from .base import DeployTask, Normalize, OnnxMismatchError, register_task
+
+
+class ClassifierGraph(nn.Module):
+    output_names = ['logits']
+
+    def __init__(self, model, cfg):
+        super().__init__()
+        self.normalize = Normalize(cfg.model.data_preprocessor)
+        self.model = model
+
+    def forward(self, img):
+        return self.model(self.normalize(img), mode='tensor')
+
+
+@register_task
+class ClassifierTask(DeployTask):
+    name = 'classifier'
+    scope = 'mmpretrain'
+    default_size = 256  # ImageNet at 256
+
+    def graph(self, model, size, output=None):
+        return ClassifierGraph(model, self.cfg).eval()
+
+    def reference(self, model, img):
+        with torch.no_grad():
+            data = model.data_preprocessor(dict(inputs=list(img)), False)
+            return dict(logits=model(data['inputs'], mode='tensor').numpy())
+
+    def compare(self, reference, outputs, size, atol=1e-4):
+        diff = float(np.abs(outputs['logits'] - reference['logits']).max())
+        if not diff <= atol:
+            raise OnnxMismatchError(f'logits differ by up to {diff:.3g} '
+                                    f'(tolerance {atol:g})')
+        return f'max |logits diff| {diff:.3g}'
+
+    def compare_int8(self, pairs):
+        """Top-1 agreement and logit differences (also relative to the
+        float logits' standard deviation: the error on their scale)."""
+        f = np.concatenate([a['logits'] for a, _ in pairs])
+        q = np.concatenate([b['logits'] for _, b in pairs])
+        diff = np.abs(f - q)
+        return dict(images=len(f),
+                    top1_agreement=float((f.argmax(1) == q.argmax(1)).mean()),
+                    max_abs_diff=float(diff.max()),
+                    mean_abs_diff=float(diff.mean()),
+                    mean_diff_over_std=float(diff.mean() / f.std()))
+
+    def add_prediction(self, outputs, data_sample, shape, size):
+        score = outputs['logits'].softmax(0)
+        data_sample.set_pred_score(score).set_pred_label(
+            score.argmax(0, keepdim=True))
+
+    def _draw_test(self, hook, show_dir):
+        hook.update(enable=True, out_dir=show_dir)
+
+    def infer_and_draw(self, checkpoint, image, out, device='cpu',
+                       score_thr=0.3):
+        from mmpretrain.apis import ImageClassificationInferencer
+        from mmpretrain.visualization import UniversalVisualizer
+        inferencer = ImageClassificationInferencer(
+            self.cfg, pretrained=checkpoint, device=device)
+        result = inferencer(image, return_datasamples=True)[0]
+        # The inferencer builds its visualizer only when it draws itself.
+        visualizer = inferencer.visualizer or UniversalVisualizer()
+        visualizer.visualize_cls(
+            mmcv.bgr2rgb(image), result, classes=inferencer.classes,
+            draw_gt=False, out_file=out)
