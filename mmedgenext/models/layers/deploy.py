@@ -3,8 +3,6 @@
 import torch
 import torch.nn as nn
 
-from .norm import LayerNorm2d
-
 
 def _bn_affine(bn):
     """(scale, shift) of an eval-mode BatchNorm: bn(x) = scale * x + shift."""
@@ -50,10 +48,3 @@ def linear_to_conv1x1(linear, out_scale=None, in_bn=None):
         conv.weight.copy_(weight[:, :, None, None])
         conv.bias.copy_(bias)
     return conv
-
-
-def channels_first_norm(layer_norm):
-    """A channels-last ``nn.LayerNorm`` as the LayerNorm2d of NCHW maps."""
-    norm = LayerNorm2d(layer_norm.normalized_shape, eps=layer_norm.eps)
-    norm.load_state_dict(layer_norm.state_dict())
-    return norm.to(layer_norm.weight)
