@@ -11,7 +11,7 @@ from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .deploy import linear_to_conv1x1
+from .deploy import conv1x1_act, conv1x1_add, linear_to_conv1x1
 from .norm import build_norm, is_batch_norm
 from .positional_encoding import FourierPositionalEncoding
 from .xca import CrossCovarianceAttention
@@ -24,7 +24,8 @@ def _layer_scale(dim, init_value):
 
 
 class _PointwiseMLPBlock(nn.Module):
-    """Shared tail: norm -> pwconv1 -> act -> pwconv2 -> layer scale.
+    """Shared tail: norm -> pwconv1 -> act -> pwconv2 -> layer scale ->
+    drop path -> residual.
 
     The Linears run on the channels-last view of the map (a permute, no copy
     when the map is stored channels-last). ``switch_to_deploy`` turns the
@@ -47,7 +48,9 @@ class _PointwiseMLPBlock(nn.Module):
         Linears become 1x1 convs on the NCHW map, so no layout transposes
         sit between the quantized ops; a BatchNorm is folded into the first
         conv, the layer scale into the second. The same function in float,
-        up to rounding; irreversible (build a new model to train)."""
+        up to rounding; at CPU inference the activation and the residual add
+        run inside the convs' oneDNN kernels. Irreversible (build a new
+        model to train)."""
         if self.deploy:
             return
         if isinstance(self.norm, _BatchNorm):
@@ -59,15 +62,16 @@ class _PointwiseMLPBlock(nn.Module):
         self.gamma = None
         self.deploy = True
 
-    def _mlp(self, x):
-        """NCHW map in, layer-scaled ``MLP(norm(x))`` out (NCHW)."""
+    def _mlp_residual(self, shortcut, x):
+        """``shortcut`` + the layer-scaled ``MLP(norm(x))``; NCHW maps."""
         x = self.norm(x)
         if self.deploy:
-            return self.pwconv2(self.act(self.pwconv1(x)))
+            x = conv1x1_act(self.pwconv1, self.act, x)
+            return conv1x1_add(self.pwconv2, x, shortcut)
         x = self.pwconv2(self.act(self.pwconv1(x.permute(0, 2, 3, 1))))
         if self.gamma is not None:
             x = self.gamma * x
-        return x.permute(0, 3, 1, 2)
+        return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
 
 
 class ConvEncoder(_PointwiseMLPBlock):
@@ -86,7 +90,7 @@ class ConvEncoder(_PointwiseMLPBlock):
                         layer_scale_init, drop_path)
 
     def forward(self, x):
-        return x + self.drop_path(self._mlp(self.dwconv(x)))
+        return self._mlp_residual(x, self.dwconv(x))
 
 
 class SDTAEncoder(_PointwiseMLPBlock):
@@ -120,7 +124,7 @@ class SDTAEncoder(_PointwiseMLPBlock):
             nn.Conv2d(width, width, 3, padding=dilation, dilation=dilation,
                       groups=width) for _ in range(scales - 1))
         self.pos_embd = FourierPositionalEncoding(dim) if use_pos_emb else None
-        self.norm_map = is_batch_norm(norm_cfg)
+        self.normalise_map = is_batch_norm(norm_cfg)
         self.norm_xca = build_norm(norm_cfg, dim)
         self.gamma_xca = _layer_scale(dim, layer_scale_init)
         self.xca = CrossCovarianceAttention(dim, num_heads=num_heads)
@@ -150,14 +154,14 @@ class SDTAEncoder(_PointwiseMLPBlock):
     def forward(self, x):
         shortcut = x
         x = self._split_convs(x)
-        if self.norm_map:
+        if self.normalise_map:  # the BN family, see the class docstring
             x = self.norm_xca(x)
         if self.pos_embd is not None:
             # Python ints: the encoding is a constant of an exported graph
             # (a Conv on shape-derived values would get quantized).
             x = x + self.pos_embd(*(int(s) for s in x.shape[2:]))
-        attn = self.xca(x if self.norm_map else self.norm_xca(x))
+        attn = self.xca(x if self.normalise_map else self.norm_xca(x))
         if self.gamma_xca is not None:
             attn = self.gamma_xca[:, None, None] * attn
         x = x + self.drop_path(attn)
-        return shortcut + self.drop_path(self._mlp(x))
+        return self._mlp_residual(shortcut, x)
