@@ -214,6 +214,22 @@ def test_bad_norm_cfg_raises_clear_errors():
                       num_heads=2, norm_type='BN'))
 
 
+@pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
+def test_deploy_form_fuses_only_at_inference(arch):
+    """The deploy form runs its 1x1 convs with activation and residual add
+    as oneDNN kernels at CPU inference; with gradients on, and in a traced
+    graph, the plain ops run. Both give the same maps."""
+    model = randomize_(EdgeNeXt(arch)).eval()
+    model.switch_to_deploy()
+    x = torch.randn(2, 3, 128, 96)
+    with torch.no_grad():
+        fused = model(x)
+        traced = torch.jit.trace(model, x)
+    assert 'mkldnn' not in str(traced.inlined_graph)
+    for a, b in zip(fused, model(x)):
+        torch.testing.assert_close(a, b.detach(), atol=1e-4, rtol=0)
+
+
 @pytest.mark.parametrize('output_stride,sizes', [
     (16, [(24, 20), (12, 10), (6, 5), (6, 5)]),
     (8, [(24, 20), (12, 10), (12, 10), (12, 10)]),
