@@ -16,9 +16,9 @@ from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
-from .out_indices import resolve_out_indices
 from ..layers import ConvEncoder, SDTAEncoder, build_norm, is_batch_norm
 from ..layers.deploy import fold_preceding_bn
+from .out_indices import resolve_out_indices
 
 # Shared by every published variant (reference repo, models/model.py); the
 # LayerNorm/GELU family's norm and activation.
@@ -127,8 +127,9 @@ class EdgeNeXt(BaseModule):
         drop_path_rate (float): Stochastic depth, rising linearly over blocks.
         with_cp (bool): Gradient checkpointing per block (saves memory).
         gap_before_final_norm (bool): Return pooled, normalised vectors
-            instead of maps, as the reference ``forward_features`` (the BN
-            variants normalise the map, then pool, as the reference does).
+            instead of maps, as the reference ``forward_features`` (with a
+            BatchNorm the map is normalised, then pooled, as the reference's
+            BN variants do).
         norm_cfg (dict, optional): Norm of the NCHW maps, in every block
             and between stages; defaults to the arch's:
             ``dict(type='LN2d', eps=1e-6)``, or ``dict(type='BN')`` for the
@@ -333,7 +334,9 @@ class EdgeNeXt(BaseModule):
         """Inference form for export and int8 (the blocks' Linears as 1x1
         convs, layer scales and BatchNorms folded; see
         ``ConvEncoder.switch_to_deploy``): the same function in float, no
-        layout transposes between the matrix products. Irreversible."""
+        layout transposes between the matrix products; in eager CPU
+        inference the MLPs' convs run with their activation and residual
+        add as oneDNN kernels. Irreversible."""
         for stage in self.stages:
             for block in stage:
                 block.switch_to_deploy()
