@@ -65,7 +65,7 @@ class _PointwiseMLPBlock(nn.Module):
     def _mlp_residual(self, shortcut, x):
         """``shortcut`` + the layer-scaled ``MLP(norm(x))``; NCHW maps."""
         x = self.norm(x)
-        if self.deploy:
+        if self.deploy:  # inference only: no drop path
             x = conv1x1_act(self.pwconv1, self.act, x)
             return conv1x1_add(self.pwconv2, x, shortcut)
         x = self.pwconv2(self.act(self.pwconv1(x.permute(0, 2, 3, 1))))
