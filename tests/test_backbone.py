@@ -3,9 +3,11 @@ import pytest
 import torch
 import torch.nn as nn
 from conftest import randomize_
+from mmengine.registry import DefaultScope
 from reference_edgenext import official_state_dict
 
 from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
+from mmedgenext.models.layers import LayerNorm2d
 
 PUBLISHED_PARAMS_M = {  # the paper's Table 1 and the authors' README, 1000-class head
     'xx_small': 1.33, 'x_small': 2.34, 'small': 5.59, 'base': 18.51,
@@ -40,14 +42,12 @@ def test_unknown_arch_lists_valid_names():
     with pytest.raises(ValueError, match='4 entries'):
         EdgeNeXt(dict(depths=(1, 1, 1), channels=(8, 16, 24),
                       num_heads=2))
-    with pytest.raises(ValueError, match='norm_type'):
-        EdgeNeXt(dict(depths=(1, 1, 1, 1), channels=(8, 16, 24, 32),
-                      num_heads=2, norm_type='GN'))
 
 
 def test_custom_arch():
     arch = dict(depths=(1, 1, 2, 1), channels=(16, 32, 48, 64),
-                num_heads=(2, 2, 4, 4), norm_type='BN')
+                num_heads=(2, 2, 4, 4), norm_cfg=dict(type='BN'),
+                act_cfg=dict(type='HSwish'))
     model = EdgeNeXt(arch).eval()
     outs = model(torch.randn(1, 3, 64, 64))
     assert [o.shape[1] for o in outs] == [16, 32, 48, 64]
@@ -168,16 +168,65 @@ def test_drop_path():
     torch.testing.assert_close(model(x)[-1], model(x)[-1])
 
 
+def _layer_types(model):
+    return {type(m) for m in model.modules()}
+
+
+def test_variants_default_to_their_norm_and_activation():
+    ln, bn = EdgeNeXt('xx_small'), EdgeNeXt('xx_small_bn_hs')
+    assert {LayerNorm2d, nn.GELU} <= _layer_types(ln)
+    assert not {nn.BatchNorm2d, nn.Hardswish} & _layer_types(ln)
+    assert {nn.BatchNorm2d, nn.Hardswish} <= _layer_types(bn)
+    assert not {LayerNorm2d, nn.GELU} & _layer_types(bn)
+    # The BN family's structure, as the reference: no conv biases.
+    assert ln.stages[0][0].dwconv.bias is not None
+    assert bn.stages[0][0].dwconv.bias is None
+    assert bn.downsample_layers[0][0].bias is None
+
+
+def test_norm_and_activation_are_injected():
+    """BatchNorm with GELU (no published variant) builds and runs, with the
+    BN family's structure; the activation alone can be swapped too."""
+    arch = dict(depths=(1, 1, 2, 1), channels=(16, 32, 48, 64), num_heads=2)
+    model = EdgeNeXt(arch, norm_cfg=dict(type='BN'),
+                     act_cfg=dict(type='GELU')).eval()
+    assert {nn.BatchNorm2d, nn.GELU} <= _layer_types(model)
+    assert not {LayerNorm2d, nn.Hardswish} & _layer_types(model)
+    assert model.stages[0][0].dwconv.bias is None
+    outs = model(torch.randn(1, 3, 64, 64))
+    assert [o.shape[1] for o in outs] == [16, 32, 48, 64]
+    hs = EdgeNeXt('xx_small', act_cfg=dict(type='HSwish'))
+    assert {LayerNorm2d, nn.Hardswish} <= _layer_types(hs)
+    assert nn.GELU not in _layer_types(hs)
+    assert hs.stages[2][0].norm.eps == 1e-6
+    # 'LN2d' is the plugin's whatever scope a config is built under.
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        assert type(EdgeNeXt('xx_small').norm3) is LayerNorm2d
+
+
+def test_bad_norm_cfg_raises_clear_errors():
+    with pytest.raises(ValueError, match="Unknown norm_cfg type 'Foo'"):
+        EdgeNeXt('xx_small', norm_cfg=dict(type='Foo'))
+    with pytest.raises(ValueError, match='LN2d'):  # channels-last LN
+        EdgeNeXt('xx_small', norm_cfg=dict(type='LN'))
+    with pytest.raises(ValueError, match='norm_cfg and act_cfg'):
+        EdgeNeXt(dict(depths=(1, 1, 1, 1), channels=(8, 16, 24, 32),
+                      num_heads=2, norm_type='BN'))
+
+
 @pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
-def test_fused_inference_path_matches_plain_ops(arch):
-    """CPU inference fuses Linear + GELU/Hardswish (oneDNN); with gradients
-    on, the plain modules run. Both give the same features."""
+def test_deploy_form_fuses_only_at_inference(arch):
+    """The deploy form runs its 1x1 convs with activation and residual add
+    as oneDNN kernels at CPU inference; with gradients on, and in a traced
+    graph, the plain ops run. Both give the same maps."""
     model = randomize_(EdgeNeXt(arch)).eval()
+    model.switch_to_deploy()
     x = torch.randn(2, 3, 128, 96)
     with torch.no_grad():
         fused = model(x)
-    plain = model(x)
-    for a, b in zip(fused, plain):
+        traced = torch.jit.trace(model, x)
+    assert 'mkldnn' not in str(traced.inlined_graph)
+    for a, b in zip(fused, model(x)):
         torch.testing.assert_close(a, b.detach(), atol=1e-4, rtol=0)
 
 

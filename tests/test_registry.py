@@ -66,4 +66,4 @@ def test_plugin_scope_builds_without_framework():
     from mmedgenext.registry import MODELS
     with DefaultScope.overwrite_default_scope('mmedgenext'):
         model = MODELS.build(dict(type='EdgeNeXt', arch='xx_small_bn_hs'))
-    assert model.norm_type == 'BN'
+    assert model.norm_cfg == dict(type='BN')

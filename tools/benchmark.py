@@ -6,7 +6,10 @@ The compared callables run interleaved in one process: each round times
 every one once, in a shuffled order. Times are medians over rounds; the
 ratio column is the median over rounds of ours / the faster peer's time in
 the same round (<= 1.0: we are at least as fast), which cancels the slow
-drifts a shared machine has.
+drifts a shared machine has. Our backbone is timed twice: "mmedgenext" is
+the model as trained, in eval mode; "deploy" the same weights after
+``switch_to_deploy()``, the explicit inference form (1x1 convs, norms and
+layer scales folded) that ONNX export also uses.
 
     python tools/benchmark.py --archs xx_small small --batch-sizes 1 8
     python tools/benchmark.py --deploy --archs xx_small xx_small_bn_hs \
@@ -79,8 +82,9 @@ def build_models(arch, mode):
                 x, intermediates_only=True)
             return [norm(f) for norm, f in zip(timm_norms, feats)]
         timm_model.add_module('benchmark_norms', timm_norms)
-    return {'mmedgenext': ours, 'timm': timm_fn, 'mmpretrain': mmp}, [
-        ours, timm_model, mmp]
+    deployed = switch_to_deploy(ours)
+    return {'mmedgenext': ours, 'deploy': deployed, 'timm': timm_fn,
+            'mmpretrain': mmp}, [ours, deployed, timm_model, mmp]
 
 
 def sync(device):
@@ -426,9 +430,11 @@ def main():
     print(f'device={device}, threads={torch.get_num_threads()}, {dtype}, '
           f'{args.size}x{args.size}, median of {args.rounds} interleaved '
           f'rounds (ms)\n')
-    print('| arch | output | batch | mmedgenext | timm | mmpretrain | '
-          'ratio vs faster peer |')
-    print('|---|---|---|---|---|---|---|')
+    print('mmedgenext: the backbone in eval mode; deploy: the same after '
+          'switch_to_deploy()\n')
+    print('| arch | output | batch | mmedgenext | deploy | timm | mmpretrain '
+          '| ratio vs faster peer | deploy ratio |')
+    print('|---|---|---|---|---|---|---|---|---|')
     for arch in args.archs:
         for mode in args.modes:
             fns, modules = build_models(arch, mode)
@@ -438,13 +444,13 @@ def main():
                 x = torch.randn(batch, 3, args.size, args.size, device=device)
                 times = time_interleaved(fns, x, args.rounds,
                                          autocast=autocast)
-                ratio = paired_ratio(times, 'mmedgenext',
-                                     ['timm', 'mmpretrain'])
-                t = {k: statistics.median(v) for k, v in times.items()}
-                print(f'| {arch} | {mode} | {batch} | '
-                      f'{t["mmedgenext"] * 1e3:.1f} | {t["timm"] * 1e3:.1f} | '
-                      f'{t["mmpretrain"] * 1e3:.1f} | {ratio:.2f} |',
-                      flush=True)
+                ratios = [
+                    paired_ratio(times, ours, ['timm', 'mmpretrain'])
+                    for ours in ('mmedgenext', 'deploy')]
+                t = {k: statistics.median(v) * 1e3 for k, v in times.items()}
+                print(f'| {arch} | {mode} | {batch} | ' + ' | '.join(
+                    f'{t[k]:.1f}' for k in fns) + ' | ' + ' | '.join(
+                        f'{r:.2f}' for r in ratios) + ' |', flush=True)
 
 
 if __name__ == '__main__':

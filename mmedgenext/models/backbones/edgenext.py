@@ -16,33 +16,37 @@ from mmengine.model.weight_init import trunc_normal_
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
-from .out_indices import resolve_out_indices
-from ..layers import ConvEncoder, SDTAEncoder, build_map_norm
+from ..layers import ConvEncoder, SDTAEncoder, build_norm, is_batch_norm
 from ..layers.deploy import fold_preceding_bn
+from .out_indices import resolve_out_indices
 
-# Shared by every published variant (reference repo, models/model.py).
+# Shared by every published variant (reference repo, models/model.py); the
+# LayerNorm/GELU family's norm and activation.
 _COMMON = dict(
     kernel_sizes=(3, 5, 7, 9),
     d2_scales=(2, 2, 3, 4),
     global_blocks=(0, 1, 1, 1),
     use_pos_embd=(False, True, False, False),
     expan_ratio=4,
-    layer_scale_init=1e-6)
+    layer_scale_init=1e-6,
+    norm_cfg=dict(type='LN2d', eps=1e-6),
+    act_cfg=dict(type='GELU'))
+_BN_HS = dict(norm_cfg=dict(type='BN'), act_cfg=dict(type='HSwish'))
 
 
-def _arch(depths, channels, num_heads, norm_type):
+def _arch(depths, channels, num_heads, **family):
     return dict(_COMMON, depths=depths, channels=channels,
-                num_heads=num_heads, norm_type=norm_type)
+                num_heads=num_heads, **family)
 
 
 ARCH_SETTINGS = {
-    'xx_small': _arch((2, 2, 6, 2), (24, 48, 88, 168), 4, 'LN'),
-    'x_small': _arch((3, 3, 9, 3), (32, 64, 100, 192), 4, 'LN'),
-    'small': _arch((3, 3, 9, 3), (48, 96, 160, 304), 8, 'LN'),
-    'base': _arch((3, 3, 9, 3), (80, 160, 288, 584), 8, 'LN'),
-    'xx_small_bn_hs': _arch((2, 2, 6, 2), (24, 48, 88, 168), 4, 'BN'),
-    'x_small_bn_hs': _arch((3, 3, 9, 3), (32, 64, 100, 192), 4, 'BN'),
-    'small_bn_hs': _arch((3, 3, 9, 3), (48, 96, 160, 304), 8, 'BN'),
+    'xx_small': _arch((2, 2, 6, 2), (24, 48, 88, 168), 4),
+    'x_small': _arch((3, 3, 9, 3), (32, 64, 100, 192), 4),
+    'small': _arch((3, 3, 9, 3), (48, 96, 160, 304), 8),
+    'base': _arch((3, 3, 9, 3), (80, 160, 288, 584), 8),
+    'xx_small_bn_hs': _arch((2, 2, 6, 2), (24, 48, 88, 168), 4, **_BN_HS),
+    'x_small_bn_hs': _arch((3, 3, 9, 3), (32, 64, 100, 192), 4, **_BN_HS),
+    'small_bn_hs': _arch((3, 3, 9, 3), (48, 96, 160, 304), 8, **_BN_HS),
 }
 
 _REQUIRED_ARCH_KEYS = ('depths', 'channels', 'num_heads')
@@ -59,17 +63,20 @@ def resolve_arch(arch):
         arch = ARCH_SETTINGS[arch]
     elif not isinstance(arch, dict):
         raise ValueError(f'arch must be a name or a dict, got {arch!r}')
+    elif 'norm_type' in arch:
+        raise ValueError(
+            "arch['norm_type'] is gone: give the norm and activation as "
+            "norm_cfg and act_cfg (in arch or as EdgeNeXt arguments), e.g. "
+            "norm_cfg=dict(type='BN'), act_cfg=dict(type='HSwish') for the "
+            'BN/Hardswish family')
     missing = [k for k in _REQUIRED_ARCH_KEYS if k not in arch]
-    unknown = set(arch) - set(_COMMON) - {*_REQUIRED_ARCH_KEYS, 'norm_type'}
+    unknown = set(arch) - set(_COMMON) - set(_REQUIRED_ARCH_KEYS)
     if missing or unknown:
         raise ValueError(
             f'Custom EdgeNeXt arch {arch} is missing {missing} or has '
             f'unknown keys {sorted(unknown)}; allowed keys: '
-            f'{sorted({*_COMMON, *_REQUIRED_ARCH_KEYS, "norm_type"})}')
-    settings = {**_COMMON, 'norm_type': 'LN', **arch}
-    if settings['norm_type'] not in ('LN', 'BN'):
-        raise ValueError(
-            f"norm_type must be 'LN' or 'BN', got {settings['norm_type']!r}")
+            f'{sorted({*_COMMON, *_REQUIRED_ARCH_KEYS})}')
+    settings = {**_COMMON, **arch}
     if isinstance(settings['num_heads'], int):
         settings['num_heads'] = (settings['num_heads'], ) * 4
     for key in ('depths', 'channels', 'num_heads', 'kernel_sizes',
@@ -102,9 +109,9 @@ class EdgeNeXt(BaseModule):
         arch (str | dict): ``xx_small``, ``x_small``, ``small``, ``base``,
             ``xx_small_bn_hs``, ``x_small_bn_hs``, ``small_bn_hs``, or a dict
             with ``depths``, ``channels``, ``num_heads`` and optionally
-            ``norm_type`` ('LN' or 'BN'), ``kernel_sizes``, ``d2_scales``,
-            ``global_blocks``, ``use_pos_embd``, ``expan_ratio``,
-            ``layer_scale_init``.
+            ``kernel_sizes``, ``d2_scales``, ``global_blocks``,
+            ``use_pos_embd``, ``expan_ratio``, ``layer_scale_init``,
+            ``norm_cfg``, ``act_cfg``.
         in_channels (int): Input channels. Defaults to 3.
         out_indices (Sequence[int]): Stages whose output is returned, each
             through its own norm layer. Defaults to (0, 1, 2, 3).
@@ -120,8 +127,19 @@ class EdgeNeXt(BaseModule):
         drop_path_rate (float): Stochastic depth, rising linearly over blocks.
         with_cp (bool): Gradient checkpointing per block (saves memory).
         gap_before_final_norm (bool): Return pooled, normalised vectors
-            instead of maps, as the reference ``forward_features`` (the BN
-            variants normalise the map, then pool, as the reference does).
+            instead of maps, as the reference ``forward_features`` (with a
+            BatchNorm the map is normalised, then pooled, as the reference's
+            BN variants do).
+        norm_cfg (dict, optional): Norm of the NCHW maps, in every block
+            and between stages; defaults to the arch's:
+            ``dict(type='LN2d', eps=1e-6)``, or ``dict(type='BN')`` for the
+            ``*_bn_hs`` variants. A BatchNorm (``BN``, ``SyncBN``) also
+            gives the reference's BN-family structure: convs without bias,
+            the SDTA map normalised before its positional encoding, and the
+            pooled features normalised before pooling.
+        act_cfg (dict, optional): Activation of the blocks' MLPs; defaults
+            to the arch's: ``dict(type='GELU')``, or ``dict(type='HSwish')``
+            for the ``*_bn_hs`` variants.
         pretrained (str, optional): Deprecated spelling of
             ``init_cfg=dict(type='Pretrained', checkpoint=pretrained)``, as
             mmseg's backbones accept it (mmseg's ``EncoderDecoder`` passes
@@ -150,6 +168,8 @@ class EdgeNeXt(BaseModule):
                  drop_path_rate=0.,
                  with_cp=False,
                  gap_before_final_norm=False,
+                 norm_cfg=None,
+                 act_cfg=None,
                  pretrained=None,
                  init_cfg=None):
         if pretrained is not None:
@@ -165,7 +185,9 @@ class EdgeNeXt(BaseModule):
         super().__init__(init_cfg=init_cfg)
         self.arch = arch
         self.arch_settings = settings = resolve_arch(arch)
-        self.norm_type = settings['norm_type']
+        self.norm_cfg = norm_cfg = norm_cfg or settings['norm_cfg']
+        self.act_cfg = act_cfg = act_cfg or settings['act_cfg']
+        self.batch_norm = is_batch_norm(norm_cfg)
         self.channels = tuple(settings['channels'])
         self.in_channels = in_channels
         self.out_indices = resolve_out_indices(out_indices, 4)
@@ -181,13 +203,13 @@ class EdgeNeXt(BaseModule):
         self.with_cp = with_cp
         self.gap_before_final_norm = gap_before_final_norm
 
-        conv_bias = self.norm_type == 'LN'
+        conv_bias = not self.batch_norm  # as the reference
         channels = self.channels
         self.downsample_layers = nn.ModuleList([
             nn.Sequential(
                 nn.Conv2d(in_channels, channels[0], 4, stride=4,
                           bias=conv_bias),
-                build_map_norm(self.norm_type, channels[0]))
+                build_norm(norm_cfg, channels[0]))
         ])
         # Stages past the output stride keep the resolution; `dilation` is
         # how many input pixels apart a kernel tap now lies.
@@ -203,8 +225,7 @@ class EdgeNeXt(BaseModule):
                                            dilations[-1], bias=conv_bias)
                 dilations.append(dilations[-1] * 2)
             self.downsample_layers.append(
-                nn.Sequential(build_map_norm(self.norm_type,
-                                             channels[i - 1]), conv))
+                nn.Sequential(build_norm(norm_cfg, channels[i - 1]), conv))
 
         drop_rates = torch.linspace(0, drop_path_rate,
                                     sum(settings['depths'])).tolist()
@@ -214,7 +235,8 @@ class EdgeNeXt(BaseModule):
             for j in range(depth):
                 common = dict(
                     dim=channels[i],
-                    norm_type=self.norm_type,
+                    norm_cfg=norm_cfg,
+                    act_cfg=act_cfg,
                     expan_ratio=settings['expan_ratio'],
                     layer_scale_init=settings['layer_scale_init'],
                     drop_path=drop_rates.pop(0),
@@ -233,11 +255,7 @@ class EdgeNeXt(BaseModule):
             self.stages.append(nn.Sequential(*blocks))
 
         for i in self.out_indices:
-            if gap_before_final_norm and self.norm_type == 'LN':
-                norm = nn.LayerNorm(channels[i], eps=1e-6)
-            else:
-                norm = build_map_norm(self.norm_type, channels[i])
-            self.add_module(f'norm{i}', norm)
+            self.add_module(f'norm{i}', build_norm(norm_cfg, channels[i]))
 
         self.apply(self._init_module)
         self._freeze_stages()
@@ -294,9 +312,11 @@ class EdgeNeXt(BaseModule):
         norm = getattr(self, f'norm{i}')
         if not self.gap_before_final_norm:
             return norm(x).contiguous()
-        if self.norm_type == 'BN':
+        # As the reference: the BN family pools the normalised map, the LN
+        # family normalises the pooled vector (a 1x1 map here).
+        if self.batch_norm:
             return norm(x).mean((2, 3))
-        return norm(x.mean((2, 3)))
+        return norm(x.mean((2, 3), keepdim=True)).flatten(1)
 
     def forward(self, x):
         self._check_input(x)
@@ -314,15 +334,15 @@ class EdgeNeXt(BaseModule):
         """Inference form for export and int8 (the blocks' Linears as 1x1
         convs, layer scales and BatchNorms folded; see
         ``ConvEncoder.switch_to_deploy``): the same function in float, no
-        layout transposes between the matrix products. Irreversible."""
+        layout transposes between the matrix products; in eager CPU
+        inference the MLPs' convs run with their activation and residual
+        add as oneDNN kernels. Irreversible."""
         for stage in self.stages:
             for block in stage:
                 block.switch_to_deploy()
-        if self.norm_type != 'BN':
-            return
         for layer in self.downsample_layers[1:]:
             # DilatedPatchMerging pads after the norm: not foldable.
-            if isinstance(layer[0], nn.BatchNorm2d) and type(
+            if isinstance(layer[0], _BatchNorm) and type(
                     layer[1]) is nn.Conv2d:
                 layer[1] = fold_preceding_bn(layer[0], layer[1])
                 layer[0] = nn.Identity()

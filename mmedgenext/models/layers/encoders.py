@@ -1,51 +1,20 @@
 """The two EdgeNeXt blocks: the conv encoder and the SDTA encoder.
 
-Both end in the same layer-scaled pointwise MLP with a residual connection;
-the LayerNorm/GELU and BatchNorm/Hardswish families differ only in where the
-norm sits (channels-last inside the block vs. on the NCHW map).
+Both work on NCHW maps and end in the same layer-scaled pointwise MLP with a
+residual connection. The LayerNorm/GELU and BatchNorm/Hardswish families
+share the code; their norm and activation come from ``norm_cfg`` and
+``act_cfg``.
 """
 import torch
 import torch.nn as nn
+from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
+from torch.nn.modules.batchnorm import _BatchNorm
 
-from mmedgenext.compat import is_compiling
-
-from .deploy import channels_first_norm, linear_to_conv1x1
-from .norm import build_activation, build_token_norm
+from .deploy import conv1x1_act, conv1x1_add, linear_to_conv1x1
+from .norm import build_norm, is_batch_norm
 from .positional_encoding import FourierPositionalEncoding
 from .xca import CrossCovarianceAttention
-
-
-# oneDNN runs Linear + activation as one kernel (the activation applied as
-# the GEMM's output is written): same values, one pass over the 4x-wide
-# hidden activations less. Used for CPU inference only, and only for maps of
-# at least 512 positions: below that (measured on 2 cores: 256 rows and
-# fewer) the call's fixed cost outweighs the saved pass.
-_FUSABLE_ACTIVATIONS = {
-    nn.GELU: ('gelu', 'none'),
-    nn.Hardswish: ('hardswish', '')
-}
-_HAS_ONEDNN_LINEAR = torch.backends.mkldnn.is_available() and hasattr(
-    torch.ops.mkldnn, '_linear_pointwise')
-_FUSION_MIN_ROWS = 512
-
-
-def _can_fuse(x):
-    return (_HAS_ONEDNN_LINEAR and x.device.type == 'cpu'
-            and x.dtype == torch.float32 and not torch.is_grad_enabled()
-            and not torch.jit.is_tracing()
-            and not torch.onnx.is_in_onnx_export()
-            and not is_compiling()
-            and x.numel() // x.shape[-1] >= _FUSION_MIN_ROWS)
-
-
-def _residual(shortcut, branch):
-    """``shortcut + branch``; in place into the block's own branch output
-    when no graph is kept (an out-of-place add of channels-last maps is
-    about 3x slower on CPU)."""
-    if torch.is_grad_enabled():
-        return shortcut + branch
-    return branch.add_(shortcut)
 
 
 def _layer_scale(dim, init_value):
@@ -55,77 +24,70 @@ def _layer_scale(dim, init_value):
 
 
 class _PointwiseMLPBlock(nn.Module):
-    """Shared tail: norm -> Linear -> act -> Linear -> layer scale -> residual.
+    """Shared tail: norm -> pwconv1 -> act -> pwconv2 -> layer scale ->
+    drop path -> residual.
 
-    At CPU inference the activation is fused into the first Linear.
-    ``switch_to_deploy`` turns the tail into its inference form.
+    The Linears run on the channels-last view of the map (a permute, no copy
+    when the map is stored channels-last). ``switch_to_deploy`` turns the
+    tail into its inference form.
     """
     deploy = False
 
-    def _build_mlp(self, dim, norm_type, expan_ratio, layer_scale_init,
-                   drop_path):
-        self.norm_type = norm_type
-        self.norm = build_token_norm(norm_type, dim)
+    def _build_mlp(self, dim, norm_cfg, act_cfg, expan_ratio,
+                   layer_scale_init, drop_path):
+        self.norm = build_norm(norm_cfg, dim)
         self.pwconv1 = nn.Linear(dim, expan_ratio * dim)
-        self.act = build_activation(norm_type)
+        self.act = build_activation_layer(act_cfg)
         self.pwconv2 = nn.Linear(expan_ratio * dim, dim)
         self.gamma = _layer_scale(dim, layer_scale_init)
-        self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
+        self.drop_path = (DropPath(drop_path)
+                          if drop_path > 0 else nn.Identity())
 
     def switch_to_deploy(self):
         """Inference form for export and int8 (mmyolo's pattern): the MLP's
         Linears become 1x1 convs on the NCHW map, so no layout transposes
         sit between the quantized ops; a BatchNorm is folded into the first
         conv, the layer scale into the second. The same function in float,
-        up to rounding; irreversible (build a new model to train)."""
+        up to rounding; at CPU inference the activation and the residual add
+        run inside the convs' oneDNN kernels. Irreversible (build a new
+        model to train)."""
         if self.deploy:
             return
-        if self.norm_type == 'BN':
+        if isinstance(self.norm, _BatchNorm):
             self.pwconv1 = linear_to_conv1x1(self.pwconv1, in_bn=self.norm)
             self.norm = nn.Identity()
         else:
             self.pwconv1 = linear_to_conv1x1(self.pwconv1)
-            self.norm = channels_first_norm(self.norm)
         self.pwconv2 = linear_to_conv1x1(self.pwconv2, self.gamma)
         self.gamma = None
         self.deploy = True
 
     def _mlp_residual(self, shortcut, x):
-        """x: NCHW map; returns ``shortcut + layer-scaled MLP(norm(x))``."""
-        if self.deploy:
-            x = self.pwconv2(self.act(self.pwconv1(self.norm(x))))
-            return _residual(shortcut, x)
-        if self.norm_type == 'BN':
-            x = self.norm(x)
-        x = x.permute(0, 2, 3, 1)
-        if self.norm_type == 'LN':
-            x = self.norm(x)
-        if _can_fuse(x):
-            attr, algorithm = _FUSABLE_ACTIVATIONS[type(self.act)]
-            x = torch.ops.mkldnn._linear_pointwise(
-                x, self.pwconv1.weight, self.pwconv1.bias, attr, [],
-                algorithm)
-        else:
-            x = self.act(self.pwconv1(x))
-        x = self.pwconv2(x)
+        """``shortcut`` + the layer-scaled ``MLP(norm(x))``; NCHW maps."""
+        x = self.norm(x)
+        if self.deploy:  # inference only: no drop path
+            x = conv1x1_act(self.pwconv1, self.act, x)
+            return conv1x1_add(self.pwconv2, x, shortcut)
+        x = self.pwconv2(self.act(self.pwconv1(x.permute(0, 2, 3, 1))))
         if self.gamma is not None:
-            x = x * self.gamma if torch.is_grad_enabled() else x.mul_(
-                self.gamma)
-        return _residual(shortcut, self.drop_path(x.permute(0, 3, 1, 2)))
+            x = self.gamma * x
+        return shortcut + self.drop_path(x.permute(0, 3, 1, 2))
 
 
 class ConvEncoder(_PointwiseMLPBlock):
     """Depthwise kxk conv followed by the pointwise MLP (ConvNeXt-style)."""
 
-    def __init__(self, dim, kernel_size=7, norm_type='LN', expan_ratio=4,
+    def __init__(self, dim, kernel_size=7,
+                 norm_cfg=dict(type='LN2d', eps=1e-6),
+                 act_cfg=dict(type='GELU'), expan_ratio=4,
                  layer_scale_init=1e-6, drop_path=0., dilation=1):
         super().__init__()
         self.dwconv = nn.Conv2d(
             dim, dim, kernel_size, padding=dilation * (kernel_size // 2),
             dilation=dilation, groups=dim,
-            bias=norm_type == 'LN')  # a following BatchNorm makes bias moot
-        self._build_mlp(dim, norm_type, expan_ratio, layer_scale_init,
-                        drop_path)
+            bias=not is_batch_norm(norm_cfg))  # as the reference
+        self._build_mlp(dim, norm_cfg, act_cfg, expan_ratio,
+                        layer_scale_init, drop_path)
 
     def forward(self, x):
         return self._mlp_residual(x, self.dwconv(x))
@@ -138,13 +100,17 @@ class SDTAEncoder(_PointwiseMLPBlock):
     hierarchy of 3x3 depthwise convs (each group adds the previous group's
     output, Res2Net-style) to widen the receptive field at several scales.
     Cross-covariance attention then mixes channels globally. As in the
-    reference, the attention branch is a residual on the token map and only
-    the MLP's residual connects to the block input.
+    reference, the attention branch is a residual on the split convs' map
+    and only the MLP's residual connects to the block input; the BatchNorm
+    family normalises that map itself, before the positional encoding, and
+    attends to it as it is, where the LayerNorm family normalises only the
+    attention's input.
     """
 
     def __init__(self, dim, scales=2, num_heads=8, use_pos_emb=False,
-                 norm_type='LN', expan_ratio=4, layer_scale_init=1e-6,
-                 drop_path=0., dilation=1):
+                 norm_cfg=dict(type='LN2d', eps=1e-6),
+                 act_cfg=dict(type='GELU'), expan_ratio=4,
+                 layer_scale_init=1e-6, drop_path=0., dilation=1):
         super().__init__()
         width = -(-dim // scales)  # ceil, as the reference's split width
         last = dim - width * (scales - 1)
@@ -158,11 +124,21 @@ class SDTAEncoder(_PointwiseMLPBlock):
             nn.Conv2d(width, width, 3, padding=dilation, dilation=dilation,
                       groups=width) for _ in range(scales - 1))
         self.pos_embd = FourierPositionalEncoding(dim) if use_pos_emb else None
-        self.norm_xca = build_token_norm(norm_type, dim)
+        self.normalise_map = is_batch_norm(norm_cfg)
+        self.norm_xca = build_norm(norm_cfg, dim)
         self.gamma_xca = _layer_scale(dim, layer_scale_init)
         self.xca = CrossCovarianceAttention(dim, num_heads=num_heads)
-        self._build_mlp(dim, norm_type, expan_ratio, layer_scale_init,
-                        drop_path)
+        self._build_mlp(dim, norm_cfg, act_cfg, expan_ratio,
+                        layer_scale_init, drop_path)
+
+    def switch_to_deploy(self):
+        """As the MLP's, and the attention's Linears as 1x1 convs too (the
+        layer scale folded into its projection)."""
+        if self.deploy:
+            return
+        self.xca.switch_to_deploy(self.gamma_xca)
+        self.gamma_xca = None
+        super().switch_to_deploy()
 
     def _split_convs(self, x):
         groups = torch.split(x, self.split_sizes, dim=1)
@@ -175,51 +151,17 @@ class SDTAEncoder(_PointwiseMLPBlock):
         outs.append(groups[-1])
         return torch.cat(outs, dim=1)
 
-    def _attention(self, tokens):
-        x = self.xca(tokens)
-        return x if self.gamma_xca is None else self.gamma_xca * x
-
-    def switch_to_deploy(self):
-        """As the MLP's, and the attention's Linears as 1x1 convs too (the
-        layer scale folded into its projection): the block then runs on
-        the NCHW map throughout."""
-        if self.deploy:
-            return
-        self.xca.switch_to_deploy(self.gamma_xca)
-        self.gamma_xca = None
-        if self.norm_type == 'LN':
-            self.norm_xca = channels_first_norm(self.norm_xca)
-        super().switch_to_deploy()
-
-    def _deploy_forward(self, x):
+    def forward(self, x):
         shortcut = x
         x = self._split_convs(x)
-        if self.norm_type == 'BN':
+        if self.normalise_map:  # the BN family, see the class docstring
             x = self.norm_xca(x)
         if self.pos_embd is not None:
-            # Python ints: the encoding is a constant of the exported graph
+            # Python ints: the encoding is a constant of an exported graph
             # (a Conv on shape-derived values would get quantized).
             x = x + self.pos_embd(*(int(s) for s in x.shape[2:]))
-        attn_input = x if self.norm_type == 'BN' else self.norm_xca(x)
-        x = _residual(x, self.xca(attn_input))
-        return self._mlp_residual(shortcut, x)
-
-    def forward(self, x):
-        if self.deploy:
-            return self._deploy_forward(x)
-        shortcut = x
-        x = self._split_convs(x)
-        B, C, H, W = x.shape
-        if self.norm_type == 'BN':
-            # BN family: the token map itself is normalised, before the
-            # positions are added, and the attention sees it unnormalised.
-            x = self.norm_xca(x)
-        tokens = x.flatten(2).transpose(1, 2)  # (B, HW, C)
-        if self.pos_embd is not None:
-            tokens = tokens + self.pos_embd(H, W).flatten(2).transpose(1, 2)
-        attn_input = tokens if self.norm_type == 'BN' else self.norm_xca(
-            tokens)
-        tokens = _residual(tokens,
-                           self.drop_path(self._attention(attn_input)))
-        x = tokens.transpose(1, 2).reshape(B, C, H, W)
+        attn = self.xca(x if self.normalise_map else self.norm_xca(x))
+        if self.gamma_xca is not None:
+            attn = self.gamma_xca[:, None, None] * attn
+        x = x + self.drop_path(attn)
         return self._mlp_residual(shortcut, x)

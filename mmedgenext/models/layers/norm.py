@@ -1,8 +1,15 @@
-"""Normalisation layers as the two EdgeNeXt families use them."""
+"""Norm layers of EdgeNeXt, built from configs (``norm_cfg``)."""
+import inspect
+
 import torch.nn as nn
 import torch.nn.functional as F
+from mmcv.cnn import build_norm_layer
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmedgenext.registry import MODELS
 
 
+@MODELS.register_module('LN2d')
 class LayerNorm2d(nn.LayerNorm):
     """LayerNorm over the channels of an NCHW map.
 
@@ -18,24 +25,30 @@ class LayerNorm2d(nn.LayerNorm):
         return x.permute(0, 3, 1, 2)
 
 
-NORM_TYPES = ('LN', 'BN')
+def norm_class(norm_cfg):
+    """The class ``norm_cfg['type']`` names, looked up from this plugin's
+    scope (``LN2d``) up to mmcv's layers (``BN``, ``SyncBN``, ``GN``...),
+    whatever the default scope of the config being built."""
+    norm_type = norm_cfg['type']
+    if inspect.isclass(norm_type):
+        return norm_type
+    cls = MODELS.get(norm_type)
+    if cls is None or cls is nn.LayerNorm:  # 'LN' normalises the last dim
+        raise ValueError(
+            f'Unknown norm_cfg type {norm_type!r}; EdgeNeXt takes a norm of '
+            "NCHW maps, e.g. dict(type='LN2d', eps=1e-6) or dict(type='BN')")
+    return cls
 
 
-def build_map_norm(norm_type, channels):
-    """Norm of an NCHW map: LayerNorm2d (LN family) or BatchNorm2d (BN)."""
-    if norm_type == 'LN':
-        return LayerNorm2d(channels, eps=1e-6)
-    return nn.BatchNorm2d(channels)
+def is_batch_norm(norm_cfg):
+    """Whether ``norm_cfg`` builds a BatchNorm (BN, SyncBN): the reference's
+    BN/Hardswish variants differ from the LayerNorm ones in structure too
+    (conv biases, where the SDTA and pooled-feature norms sit)."""
+    return issubclass(norm_class(norm_cfg), _BatchNorm)
 
 
-def build_token_norm(norm_type, channels):
-    """Norm used inside a block: channels-last LayerNorm for the LN family,
-    BatchNorm2d on the NCHW map for the BN/Hardswish family."""
-    if norm_type == 'LN':
-        return nn.LayerNorm(channels, eps=1e-6)
-    return nn.BatchNorm2d(channels)
-
-
-def build_activation(norm_type):
-    """GELU goes with LayerNorm, Hardswish with BatchNorm (paper, Sec. 4)."""
-    return nn.GELU() if norm_type == 'LN' else nn.Hardswish()
+def build_norm(norm_cfg, channels):
+    """mmcv's ``build_norm_layer`` with the type resolved by
+    :func:`norm_class`; returns the layer only."""
+    return build_norm_layer(
+        dict(norm_cfg, type=norm_class(norm_cfg)), channels)[1]

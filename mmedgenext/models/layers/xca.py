@@ -11,8 +11,9 @@ class CrossCovarianceAttention(nn.Module):
 
     The attention map is ``heads x (C/heads) x (C/heads)``, so the cost grows
     linearly with the number of tokens: the reason EdgeNeXt can afford a
-    global block at high resolution. After ``switch_to_deploy`` it takes and
-    returns NCHW maps: the channels-by-tokens layout the attention needs.
+    global block at high resolution. It takes and returns NCHW maps; the
+    Linears run on tokens, after ``switch_to_deploy`` as 1x1 convs on the
+    map itself: the channels-by-tokens layout the attention needs.
     """
     deploy = False
 
@@ -47,14 +48,16 @@ class CrossCovarianceAttention(nn.Module):
         return self.attn_drop(attn.softmax(dim=-1)) @ v
 
     def forward(self, x):
-        """x: (B, N, C) tokens -> (B, N, C); deploy form: (B, C, H, W)."""
+        """x: (B, C, H, W) map -> (B, C, H, W)."""
+        B, C, H, W = x.shape
         if self.deploy:
-            B, C, H, W = x.shape
             q, k, v = self.qkv(x).reshape(B, 3, self.num_heads,
                                           C // self.num_heads, H * W).unbind(1)
             return self.proj(self._attend(q, k, v).reshape(B, C, H, W))
-        B, N, C = x.shape
-        qkv = self.qkv(x).reshape(B, N, 3, self.num_heads, C // self.num_heads)
+        tokens = x.flatten(2).transpose(1, 2)  # (B, HW, C)
+        qkv = self.qkv(tokens).reshape(B, H * W, 3, self.num_heads,
+                                       C // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)
-        x = self._attend(q, k, v).permute(0, 3, 1, 2).reshape(B, N, C)
-        return self.proj_drop(self.proj(x))
+        x = self._attend(q, k, v).permute(0, 3, 1, 2).reshape(B, H * W, C)
+        x = self.proj_drop(self.proj(x))
+        return x.transpose(1, 2).reshape(B, C, H, W)
