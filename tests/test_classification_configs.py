@@ -14,8 +14,9 @@ from mmedgenext.models import ARCH_SETTINGS
 from mmedgenext.synthetic_data import write_classification_set
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-VARIANT_CONFIGS = {arch: os.path.join(ROOT, 'configs', f'edgenext_{arch}_in1k.py')
-                   for arch in ARCH_SETTINGS}
+VARIANT_CONFIGS = {
+    arch: os.path.join(ROOT, 'configs', f'edgenext_{arch}_in1k.py')
+    for arch in ARCH_SETTINGS}
 
 
 def load(path):

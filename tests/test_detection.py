@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import train_briefly
+from helpers import det_small_cfg, train_briefly
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -86,31 +86,9 @@ def det_root(tmp_path_factory):
     return root
 
 
-def small_cfg(det_root, work_dir, iters, batch_size=4):
-    """The synthetic config on the tiny set, ``iters`` iterations."""
-    cfg = Config.fromfile(SYNTHETIC)
-    cfg.work_dir = str(work_dir)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader,
-                   cfg.test_dataloader):
-        loader.dataset.data_root = det_root
-        loader.update(num_workers=0, persistent_workers=False,
-                      batch_size=batch_size)
-    cfg.val_evaluator.ann_file = os.path.join(
-        det_root, 'annotations', 'instances_val.json')
-    cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
-                         val_interval=iters)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        by_epoch=False, interval=iters)
-    cfg.log_processor = dict(by_epoch=False)
-    return cfg
-
-
 def test_short_training_lowers_the_loss_and_evaluates(det_root, tmp_path):
     from mmengine.runner import Runner
-    runner = Runner.from_cfg(small_cfg(det_root, tmp_path / 'work', 24))
+    runner = Runner.from_cfg(det_small_cfg(det_root, tmp_path / 'work', 24))
     runner.train()
     losses = runner.message_hub.get_scalar('train/loss').data[0]
     assert np.mean(losses[-6:]) < 0.8 * np.mean(losses[:6])
@@ -123,7 +101,7 @@ def test_short_training_lowers_the_loss_and_evaluates(det_root, tmp_path):
 def trained(det_root, tmp_path_factory):
     """A config file and the checkpoint of a 2-iteration run."""
     work = tmp_path_factory.mktemp('trained')
-    return train_briefly(small_cfg(det_root, work / 'work', 2), work)
+    return train_briefly(det_small_cfg(det_root, work / 'work', 2), work)
 
 
 def run_tool(*args, check=True):
@@ -202,7 +180,7 @@ def test_interrupted_run_resumes_with_same_counter_and_schedule(
                 raise _Interrupt
 
     def cfg(work_dir):
-        c = small_cfg(det_root, work_dir, 4, batch_size=2)
+        c = det_small_cfg(det_root, work_dir, 4, batch_size=2)
         c.param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False,
                                   begin=0, end=4, eta_min=1e-5)]
         c.default_hooks.checkpoint.interval = 2
@@ -226,7 +204,7 @@ def test_interrupted_run_resumes_with_same_counter_and_schedule(
 
 def test_two_process_ddp_training_on_cpu(det_root, tmp_path):
     """tools/dist_train.sh: torchrun, 2 processes, gloo."""
-    cfg = small_cfg(det_root, tmp_path / 'work', 3, batch_size=2)
+    cfg = det_small_cfg(det_root, tmp_path / 'work', 3, batch_size=2)
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg_path = tmp_path / 'cfg.py'
     cfg.dump(str(cfg_path))

@@ -141,8 +141,8 @@ def test_convert_tool_writes_a_strictly_loadable_classifier(
     assert 'ml-cvnets EdgeFormer classification' in out
     assert 'loads strictly' in out
     state = torch.load(dst)['state_dict']
-    assert 'head.fc.weight' in state and not any('residual' in k
-                                                  for k in state)
+    assert 'head.fc.weight' in state
+    assert not any('residual' in k for k in state)
 
 
 def test_convert_tool_names_the_config_a_file_needs(released_cls, tmp_path):

@@ -8,15 +8,10 @@ import numpy as np
 import pytest
 import reference_edgeformer as R
 import torch
+from helpers import assert_same_detections, cfg_path
 from mmengine.config import Config
 
 from mmedgenext.apis import build_model, load_config
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def cfg_path(name):
-    return os.path.join(ROOT, 'configs', name)
 
 
 def n_params(m):
@@ -71,18 +66,6 @@ def test_ssd_matches_reference(released_ssd):
     assert_same_detections(
         (pred.bboxes, pred.scores, pred.labels),
         ((boxes * 320).clamp(0, 320), scores, labels - 1))
-
-
-def assert_same_detections(ours, theirs, box_tol=320 * 1e-4):
-    """Equal as sets per class: random weights give exact score ties, which
-    NMS may list in either order."""
-    (b1, s1, l1), (b2, s2, l2) = ours, theirs
-    assert torch.equal(l1.sort().values, l2.sort().values)
-    for c in l1.unique():
-        m1, m2 = l1 == c, l2 == c
-        same = ((s1[m1, None] - s2[None, m2]).abs() <= 1e-5) & (
-            (b1[m1, None] - b2[None, m2]).abs().amax(-1) <= box_tol)
-        assert same.any(1).all() and same.any(0).all(), int(c)
 
 
 def test_deeplabv3_matches_reference(tmp_path):

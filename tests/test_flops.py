@@ -1,5 +1,6 @@
 """tools/get_flops.py: the published parameter counts exactly and MAdds
-within 0.5% (paper Table 1; the authors' README) for the ImageNet configs at 256x256."""
+within 0.5% (paper Table 1; the authors' README) for the ImageNet configs
+at 256x256."""
 import os
 import subprocess
 import sys

@@ -6,6 +6,7 @@ import os
 
 import pytest
 import torch
+from helpers import save_official
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -90,8 +91,6 @@ def test_paper_configs_start_from_the_official_checkpoint():
 
 def test_dilated_backbone_loads_imagenet_weights_without_missing_keys(
         tmp_path):
-    from test_equivalence import save_official
-
     from mmedgenext.checkpoint import load_pretrained
     from mmedgenext.models import EdgeNeXt
     _, path = save_official(tmp_path, 'xx_small')

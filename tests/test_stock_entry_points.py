@@ -8,15 +8,14 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
-from conftest import randomize_, train_briefly
+from helpers import (det_small_cfg, randomize_, save_official, seg_small_cfg,
+                     train_briefly)
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS, init_default_scope
 from mmengine.runner import Runner
-from test_equivalence import save_official
 
 from mmedgenext.synthetic_data import (CLASSES, write_classification_set,
                                        write_detection_set,
@@ -285,9 +284,8 @@ def test_prefix_that_matches_nothing_is_named(official_small):
 @pytest.fixture(scope='module')
 def ssdlite(det_root, tmp_path_factory):
     """The synthetic SSDLite config and a checkpoint of it (2 iterations)."""
-    from test_detection import small_cfg
     work = tmp_path_factory.mktemp('ssdlite')
-    return train_briefly(small_cfg(det_root, work / 'work', 2), work)
+    return train_briefly(det_small_cfg(det_root, work / 'work', 2), work)
 
 
 def test_mmdet_det_inferencer_predicts_as_the_test_pipeline(ssdlite,
@@ -399,14 +397,12 @@ def stock_train_and_test(package, cfg, tmp_path, metric):
 
 
 def test_mmdet_stock_tools_train_and_test_ssdlite(det_root, tmp_path):
-    from test_detection import small_cfg
-    cfg = small_cfg(det_root, tmp_path / 'unused', 2, batch_size=2)
+    cfg = det_small_cfg(det_root, tmp_path / 'unused', 2, batch_size=2)
     stock_train_and_test('mmdet', cfg, tmp_path, 'coco/bbox_mAP')
 
 
 def test_mmseg_stock_tools_train_and_test_deeplabv3(seg_root, tmp_path):
-    from test_segmentation_synthetic import small_cfg
-    cfg = small_cfg(seg_root, tmp_path / 'unused', 2)
+    cfg = seg_small_cfg(seg_root, tmp_path / 'unused', 2)
     cfg.train_dataloader.batch_size = 2
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
                                         interval=2)
