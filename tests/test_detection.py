@@ -2,6 +2,7 @@
 loop trains, evaluates, resumes, runs under 2-process DDP, and the tools
 draw detections and report bad data clearly."""
 import glob
+import json
 import os
 import shutil
 import socket
@@ -53,6 +54,7 @@ def det_batch(size):
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)
+@pytest.mark.slow
 def test_config_builds_and_runs(path):
     from mmdet.registry import MODELS
     cfg = Config.fromfile(path)
@@ -86,15 +88,41 @@ def det_root(tmp_path_factory):
     return root
 
 
+def predict_ground_truth(model, drop_label=None):
+    """Make ``model`` predict each image's ground-truth boxes with score 1,
+    except those of class ``drop_label``."""
+    from mmdet.structures.bbox import get_box_tensor
+
+    def predict(inputs, data_samples, rescale=True):
+        for sample in data_samples:
+            gt = sample.gt_instances
+            keep = gt.labels != (-1 if drop_label is None else drop_label)
+            sample.pred_instances = InstanceData(
+                bboxes=get_box_tensor(gt.bboxes)[keep],
+                scores=torch.ones(int(keep.sum())), labels=gt.labels[keep])
+        return data_samples
+
+    model.predict = predict
+
+
+@pytest.mark.slow
 def test_short_training_lowers_the_loss_and_evaluates(det_root, tmp_path):
+    """The config's val loop and COCO metric score the ground truth 1 and
+    the ground truth less one of the 3 classes 2/3."""
     from mmengine.runner import Runner
     runner = Runner.from_cfg(det_small_cfg(det_root, tmp_path / 'work', 24))
     runner.train()
     losses = runner.message_hub.get_scalar('train/loss').data[0]
     assert np.mean(losses[-6:]) < 0.8 * np.mean(losses[:6])
-    metrics = runner.val_loop.run()
-    assert 0 <= metrics['coco/bbox_mAP'] <= 1
     assert os.path.isfile(tmp_path / 'work' / 'iter_24.pth')
+    with open(os.path.join(det_root, 'annotations',
+                           'instances_val.json')) as f:
+        present = {a['category_id'] for a in json.load(f)['annotations']}
+    assert present == {1, 2, 3}  # every class in the 4 validation images
+    predict_ground_truth(runner.model)
+    assert runner.val_loop.run()['coco/bbox_mAP'] == 1.0
+    predict_ground_truth(runner.model, drop_label=1)
+    assert runner.val_loop.run()['coco/bbox_mAP'] == 0.667
 
 
 @pytest.fixture(scope='module')
@@ -109,6 +137,7 @@ def run_tool(*args, check=True):
                           capture_output=True, text=True, check=check)
 
 
+@pytest.mark.slow
 def test_test_tool_evaluates_and_draws(trained, tmp_path):
     cfg_path, checkpoint = trained
     out = run_tool('tools/test.py', cfg_path, checkpoint, '--show-dir',
@@ -118,6 +147,7 @@ def test_test_tool_evaluates_and_draws(trained, tmp_path):
     assert len(drawn) == 4  # one per validation image
 
 
+@pytest.mark.slow
 def test_demo_draws_boxes(trained, det_root, tmp_path):
     cfg_path, checkpoint = trained
     image = os.path.join(det_root, 'val', 'val_00000.jpg')
@@ -130,6 +160,7 @@ def test_demo_draws_boxes(trained, det_root, tmp_path):
     assert np.abs(drawn.astype(int) - original).max() > 100  # boxes drawn
 
 
+@pytest.mark.slow
 def test_corrupt_image_is_named(trained, det_root, tmp_path):
     cfg_path, checkpoint = trained
     root = str(tmp_path / 'broken')
@@ -150,6 +181,7 @@ def test_corrupt_image_is_named(trained, det_root, tmp_path):
     ('ssdlite_edgenext_small_coco.py', 'cocodataset.org'),
     ('ssdlite_edgenext_small_voc.py', 'VOCtrainval_11-May-2012'),
 ])
+@pytest.mark.slow
 def test_missing_data_says_where_and_how(config, hint, tmp_path):
     result = run_tool('tools/train.py', f'configs/{config}', '--work-dir',
                       str(tmp_path), check=False)
@@ -162,6 +194,7 @@ class _Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_with_same_counter_and_schedule(
         det_root, tmp_path):
     from mmengine.hooks import Hook
@@ -202,6 +235,7 @@ def test_interrupted_run_resumes_with_same_counter_and_schedule(
     assert os.path.isfile(tmp_path / 'run' / 'iter_4.pth')
 
 
+@pytest.mark.slow
 def test_two_process_ddp_training_on_cpu(det_root, tmp_path):
     """tools/dist_train.sh: torchrun, 2 processes, gloo."""
     cfg = det_small_cfg(det_root, tmp_path / 'work', 3, batch_size=2)

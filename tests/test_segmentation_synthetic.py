@@ -7,6 +7,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from helpers import seg_small_cfg, train_briefly
 from mmengine.config import Config
 from PIL import Image
@@ -45,15 +46,44 @@ def test_generator_writes_voc_layout(seg_root, tmp_path):
                                          names[0] + '.png'))))
 
 
+def predict_class(segmentor, k):
+    """Make ``segmentor``'s classifier say class ``k`` at every pixel."""
+    conv = segmentor.decode_head.conv_seg
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.bias.copy_(torch.eye(conv.out_channels)[k])
+
+
+def constant_miou(seg_root, k, num_classes=4):
+    """The mIoU (%) of class ``k`` predicted everywhere, from the validation
+    label maps: IoU of ``k`` its share of the labelled pixels, 0 for the
+    other classes present, absent classes left out of the mean."""
+    names = open(os.path.join(
+        seg_root, 'ImageSets/Segmentation/val.txt')).read().split()
+    labels = np.concatenate([np.array(Image.open(os.path.join(
+        seg_root, 'SegmentationClass', name + '.png'))).ravel()
+        for name in names])
+    labels = labels[labels != 255]
+    counts = np.bincount(labels, minlength=num_classes)
+    present = (counts > 0) | (np.arange(num_classes) == k)
+    return 100 * counts[k] / labels.size / present.sum()
+
+
+@pytest.mark.slow
 def test_short_training_lowers_the_loss_and_evaluates(seg_root, tmp_path):
+    """The config's val loop and IoU metric score a segmentor that predicts
+    one class everywhere as computed from the label maps."""
     from mmengine.runner import Runner
     runner = Runner.from_cfg(seg_small_cfg(seg_root, tmp_path / 'work', 24))
     runner.train()
     losses = runner.message_hub.get_scalar('train/loss').data[0]
     assert np.mean(losses[-6:]) < np.mean(losses[:6])
-    metrics = runner.val_loop.run()
-    assert 0 <= metrics['mIoU'] <= 100
     assert os.path.isfile(tmp_path / 'work' / 'iter_24.pth')
+    for k in (0, 2):  # background; squares
+        predict_class(runner.model, k)
+        expected = constant_miou(seg_root, k)
+        miou = runner.val_loop.run()['mIoU']
+        assert miou == pytest.approx(expected, abs=6e-3)  # 2 decimals
 
 
 @pytest.fixture(scope='module')
@@ -63,6 +93,7 @@ def trained(seg_root, tmp_path_factory):
     return train_briefly(seg_small_cfg(seg_root, work / 'work', 2), work)
 
 
+@pytest.mark.slow
 def test_test_tool_writes_coloured_overlays(trained, tmp_path):
     cfg_path, checkpoint = trained
     show_dir = tmp_path / 'vis'
@@ -74,6 +105,7 @@ def test_test_tool_writes_coloured_overlays(trained, tmp_path):
     assert len(overlays) == 4  # one per validation image
 
 
+@pytest.mark.slow
 def test_demo_draws_a_segmentation(trained, seg_root, tmp_path):
     cfg_path, checkpoint = trained
     image = glob.glob(os.path.join(seg_root, 'JPEGImages', 'val_*.jpg'))[0]
@@ -91,6 +123,7 @@ def test_demo_draws_a_segmentation(trained, seg_root, tmp_path):
     assert 'Traceback' not in result.stderr
 
 
+@pytest.mark.slow
 def test_missing_data_says_where_and_how(tmp_path):
     result = subprocess.run([
         sys.executable, 'tools/train.py',
