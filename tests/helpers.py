@@ -2,7 +2,9 @@
 import argparse
 import os
 
+import numpy as np
 import torch
+from PIL import Image
 from reference_edgenext import official_state_dict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -127,3 +129,44 @@ def seg_small_cfg(seg_root, work_dir, iters):
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
                                         by_epoch=False, interval=iters)
     return cfg
+
+
+def predict_ground_truth(model, drop_label=None):
+    """Make ``model`` predict each image's ground-truth boxes with score 1,
+    except those of class ``drop_label``."""
+    from mmdet.structures.bbox import get_box_tensor
+    from mmengine.structures import InstanceData
+
+    def predict(inputs, data_samples, rescale=True):
+        for sample in data_samples:
+            gt = sample.gt_instances
+            keep = gt.labels != (-1 if drop_label is None else drop_label)
+            sample.pred_instances = InstanceData(
+                bboxes=get_box_tensor(gt.bboxes)[keep],
+                scores=torch.ones(int(keep.sum())), labels=gt.labels[keep])
+        return data_samples
+
+    model.predict = predict
+
+
+def segment_as(segmentor, k):
+    """Make ``segmentor``'s classifier say class ``k`` at every pixel."""
+    conv = segmentor.decode_head.conv_seg
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.bias.copy_(torch.eye(conv.out_channels)[k])
+
+
+def one_class_miou(seg_root, k, num_classes=4):
+    """The mIoU (%) of class ``k`` predicted everywhere, from the validation
+    label maps: IoU of ``k`` its share of the labelled pixels, 0 for the
+    other classes present, absent classes left out of the mean."""
+    names = open(os.path.join(
+        seg_root, 'ImageSets/Segmentation/val.txt')).read().split()
+    labels = np.concatenate([np.array(Image.open(os.path.join(
+        seg_root, 'SegmentationClass', name + '.png'))).ravel()
+        for name in names])
+    labels = labels[labels != 255]
+    counts = np.bincount(labels, minlength=num_classes)
+    present = (counts > 0) | (np.arange(num_classes) == k)
+    return 100 * counts[k] / labels.size / present.sum()

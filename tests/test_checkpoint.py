@@ -29,6 +29,7 @@ def assert_loaded(model, sd):
             'norm.') else own[k], v, rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_zoo_lists_the_ten_official_files():
     edgenext = {k: v for k, v in MODEL_ZOO.items()
                 if k.startswith('edgenext')}
@@ -110,6 +111,7 @@ def test_report_is_logged(tmp_path):
     assert 'unexpected in checkpoint, ignored: stages.0.0.extra' in out
 
 
+@pytest.mark.slow
 def test_shape_mismatch_names_key_and_shapes(tmp_path):
     _, path = save_official(tmp_path, 'xx_small')
     with pytest.raises(ValueError) as err:
@@ -189,6 +191,7 @@ def test_mmengine_checkpoint_loads_without_trust(tmp_path):
     assert not load_pretrained(fresh, str(path))['missing']
 
 
+@pytest.mark.slow
 def test_convert_tool_writes_a_classifier_checkpoint(tmp_path):
     _, src = save_official(tmp_path, 'small_bn_hs')
     dst = tmp_path / 'converted.pth'

@@ -29,6 +29,7 @@ def load(path):
 
 
 @pytest.mark.parametrize('arch', list(VARIANT_CONFIGS))
+@pytest.mark.slow
 def test_config_builds_the_published_classifier(arch):
     from mmpretrain.registry import MODELS
     cfg = load(VARIANT_CONFIGS[arch])

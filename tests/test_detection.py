@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import det_small_cfg, train_briefly
+from helpers import det_small_cfg, predict_ground_truth, train_briefly
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -86,23 +86,6 @@ def det_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('det'))
     write_detection_set(root, num_train=16, num_val=4)
     return root
-
-
-def predict_ground_truth(model, drop_label=None):
-    """Make ``model`` predict each image's ground-truth boxes with score 1,
-    except those of class ``drop_label``."""
-    from mmdet.structures.bbox import get_box_tensor
-
-    def predict(inputs, data_samples, rescale=True):
-        for sample in data_samples:
-            gt = sample.gt_instances
-            keep = gt.labels != (-1 if drop_label is None else drop_label)
-            sample.pred_instances = InstanceData(
-                bboxes=get_box_tensor(gt.bboxes)[keep],
-                scores=torch.ones(int(keep.sum())), labels=gt.labels[keep])
-        return data_samples
-
-    model.predict = predict
 
 
 @pytest.mark.slow

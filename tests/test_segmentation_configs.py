@@ -52,6 +52,7 @@ def test_all_paper_configs_exist():
 
 @pytest.mark.parametrize('path', PAPER_CONFIGS,
                          ids=[os.path.basename(c) for c in PAPER_CONFIGS])
+@pytest.mark.slow
 def test_config_builds_and_runs(path):
     cfg, model = build_segmentor(path)
     assert cfg.model.backbone.output_stride == 16
@@ -69,6 +70,7 @@ def test_config_builds_and_runs(path):
 
 
 @pytest.mark.parametrize('output_stride', [32, 16, 8])
+@pytest.mark.slow
 def test_output_strides_train_and_predict(output_stride):
     path = os.path.join(ROOT, 'configs',
                         'deeplabv3_edgenext_xx_small_voc12aug.py')
@@ -81,6 +83,7 @@ def test_output_strides_train_and_predict(output_stride):
     assert model.backbone.stages[3][0].dwconv.weight.grad is not None
 
 
+@pytest.mark.slow
 def test_paper_configs_start_from_the_official_checkpoint():
     for path in PAPER_CONFIGS:
         cfg = Config.fromfile(path)
@@ -103,6 +106,7 @@ def test_dilated_backbone_loads_imagenet_weights_without_missing_keys(
         assert not report['unexpected']
 
 
+@pytest.mark.slow
 def test_auxiliary_head_option():
     path = os.path.join(ROOT, 'configs',
                         'deeplabv3_edgenext_small_voc12aug_auxhead.py')
@@ -112,6 +116,7 @@ def test_auxiliary_head_option():
 
 
 @pytest.mark.parametrize('mode', ['whole', 'slide'])
+@pytest.mark.slow
 def test_whole_and_sliding_window_inference(mode):
     path = os.path.join(ROOT, 'configs',
                         'deeplabv3_edgenext_xx_small_voc12aug.py')

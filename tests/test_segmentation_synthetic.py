@@ -7,8 +7,7 @@ import sys
 
 import numpy as np
 import pytest
-import torch
-from helpers import seg_small_cfg, train_briefly
+from helpers import one_class_miou, seg_small_cfg, segment_as, train_briefly
 from mmengine.config import Config
 from PIL import Image
 
@@ -46,29 +45,6 @@ def test_generator_writes_voc_layout(seg_root, tmp_path):
                                          names[0] + '.png'))))
 
 
-def predict_class(segmentor, k):
-    """Make ``segmentor``'s classifier say class ``k`` at every pixel."""
-    conv = segmentor.decode_head.conv_seg
-    with torch.no_grad():
-        conv.weight.zero_()
-        conv.bias.copy_(torch.eye(conv.out_channels)[k])
-
-
-def constant_miou(seg_root, k, num_classes=4):
-    """The mIoU (%) of class ``k`` predicted everywhere, from the validation
-    label maps: IoU of ``k`` its share of the labelled pixels, 0 for the
-    other classes present, absent classes left out of the mean."""
-    names = open(os.path.join(
-        seg_root, 'ImageSets/Segmentation/val.txt')).read().split()
-    labels = np.concatenate([np.array(Image.open(os.path.join(
-        seg_root, 'SegmentationClass', name + '.png'))).ravel()
-        for name in names])
-    labels = labels[labels != 255]
-    counts = np.bincount(labels, minlength=num_classes)
-    present = (counts > 0) | (np.arange(num_classes) == k)
-    return 100 * counts[k] / labels.size / present.sum()
-
-
 @pytest.mark.slow
 def test_short_training_lowers_the_loss_and_evaluates(seg_root, tmp_path):
     """The config's val loop and IoU metric score a segmentor that predicts
@@ -80,8 +56,8 @@ def test_short_training_lowers_the_loss_and_evaluates(seg_root, tmp_path):
     assert np.mean(losses[-6:]) < np.mean(losses[:6])
     assert os.path.isfile(tmp_path / 'work' / 'iter_24.pth')
     for k in (0, 2):  # background; squares
-        predict_class(runner.model, k)
-        expected = constant_miou(seg_root, k)
+        segment_as(runner.model, k)
+        expected = one_class_miou(seg_root, k)
         miou = runner.val_loop.run()['mIoU']
         assert miou == pytest.approx(expected, abs=6e-3)  # 2 decimals
 
