@@ -56,6 +56,7 @@ def test_five_stages_at_strides_2_to_32(arch, stem):
 
 @pytest.mark.parametrize('output_stride,sizes', [(16, [8, 4, 4]),
                                                  (8, [8, 8, 8])])
+@pytest.mark.slow
 def test_output_stride(output_stride, sizes):
     m = EdgeFormer(out_indices=(2, 3, 4), output_stride=output_stride).eval()
     with torch.no_grad():
