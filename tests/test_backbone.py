@@ -22,7 +22,6 @@ def classifier_params(arch):
 
 
 @pytest.mark.parametrize('arch', list(ARCH_SETTINGS))
-@pytest.mark.slow
 def test_parameter_count_matches_reference(arch):
     count = classifier_params(arch)
     reference = sum(v.numel() for k, v in official_state_dict(arch).items()
@@ -63,7 +62,6 @@ def test_custom_arch():
     ((511, 383), [(127, 95), (63, 47), (31, 23), (15, 11)]),
     ((32, 45), [(8, 11), (4, 5), (2, 2), (1, 1)]),
 ])
-@pytest.mark.slow
 def test_output_sizes(size, expected):
     model = EdgeNeXt('xx_small').eval()
     with torch.no_grad():
@@ -73,7 +71,6 @@ def test_output_sizes(size, expected):
     assert all(o.is_contiguous() for o in outs)
 
 
-@pytest.mark.slow
 def test_out_indices():
     model = EdgeNeXt('xx_small', out_indices=(1, -1)).eval()
     assert model.out_indices == (1, 3)
@@ -86,14 +83,12 @@ def test_out_indices():
 
 
 @pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
-@pytest.mark.slow
 def test_pooled_output(arch):
     model = EdgeNeXt(arch, out_indices=(3, ), gap_before_final_norm=True)
     (out, ) = model.eval()(torch.randn(2, 3, 64, 64))
     assert out.shape == (2, 168)
 
 
-@pytest.mark.slow
 def test_bad_inputs_raise_clear_errors():
     model = EdgeNeXt('xx_small')
     with pytest.raises(ValueError,
@@ -131,7 +126,6 @@ def test_frozen_stages(frozen):
         EdgeNeXt('xx_small', frozen_stages=5)
 
 
-@pytest.mark.slow
 def test_norm_eval_keeps_batchnorm_statistics():
     model = EdgeNeXt('xx_small_bn_hs', norm_eval=True).train()
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
@@ -142,7 +136,6 @@ def test_norm_eval_keeps_batchnorm_statistics():
     assert model.stages[0][0].pwconv1.training  # only norms are frozen
 
 
-@pytest.mark.slow
 def test_with_cp_gives_same_outputs_and_gradients(rand_input):
     ref = randomize_(EdgeNeXt('xx_small'))
     cp = EdgeNeXt('xx_small', with_cp=True)
@@ -162,7 +155,6 @@ def test_with_cp_gives_same_outputs_and_gradients(rand_input):
         torch.testing.assert_close(a, b)
 
 
-@pytest.mark.slow
 def test_drop_path():
     model = EdgeNeXt('xx_small', drop_path_rate=0.3)
     rates = [b.drop_path.drop_prob for s in model.stages for b in s
@@ -179,7 +171,6 @@ def test_drop_path():
 
 
 @pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
-@pytest.mark.slow
 def test_fused_inference_path_matches_plain_ops(arch):
     """CPU inference fuses Linear + GELU/Hardswish (oneDNN); with gradients
     on, the plain modules run. Both give the same features."""
@@ -196,7 +187,6 @@ def test_fused_inference_path_matches_plain_ops(arch):
     (16, [(24, 20), (12, 10), (6, 5), (6, 5)]),
     (8, [(24, 20), (12, 10), (12, 10), (12, 10)]),
 ])
-@pytest.mark.slow
 def test_output_stride_keeps_resolution(output_stride, sizes):
     model = EdgeNeXt('xx_small_bn_hs', output_stride=output_stride).eval()
     outs = model(torch.randn(1, 3, 96, 80))
@@ -205,7 +195,6 @@ def test_output_stride_keeps_resolution(output_stride, sizes):
         EdgeNeXt('xx_small', output_stride=4)
 
 
-@pytest.mark.slow
 def test_dilated_backbone_takes_the_same_weights():
     ref = EdgeNeXt('x_small')
     for output_stride in (16, 8):

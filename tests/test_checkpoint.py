@@ -111,7 +111,6 @@ def test_report_is_logged(tmp_path):
     assert 'unexpected in checkpoint, ignored: stages.0.0.extra' in out
 
 
-@pytest.mark.slow
 def test_shape_mismatch_names_key_and_shapes(tmp_path):
     _, path = save_official(tmp_path, 'xx_small')
     with pytest.raises(ValueError) as err:

@@ -44,7 +44,6 @@ def test_param_counts():
 
 
 @pytest.mark.parametrize('arch,stem', [('xs', 16), ('s', 16), ('h', 48)])
-@pytest.mark.slow
 def test_five_stages_at_strides_2_to_32(arch, stem):
     m = EdgeFormer(arch, out_indices=(0, 1, 2, 3, 4)).eval()
     with torch.no_grad():
@@ -56,7 +55,6 @@ def test_five_stages_at_strides_2_to_32(arch, stem):
 
 @pytest.mark.parametrize('output_stride,sizes', [(16, [8, 4, 4]),
                                                  (8, [8, 8, 8])])
-@pytest.mark.slow
 def test_output_stride(output_stride, sizes):
     m = EdgeFormer(out_indices=(2, 3, 4), output_stride=output_stride).eval()
     with torch.no_grad():
@@ -80,7 +78,6 @@ def test_bad_arguments_and_inputs_are_named():
         torch.jit.trace(EdgeFormer(), torch.rand(1, 3, 64, 96))
 
 
-@pytest.mark.slow
 def test_frozen_stages_norm_eval_and_with_cp():
     m = EdgeFormer(out_indices=(0, 4), frozen_stages=2, norm_eval=True)
     m.train()
@@ -99,7 +96,6 @@ def test_frozen_stages_norm_eval_and_with_cp():
     assert cp.layer_5[1].spatial_global_rep[0].meta_kernel_1_H.grad is not None
 
 
-@pytest.mark.slow
 def test_classifier_matches_reference_through_the_runner_loader(
         released_cls):
     """The released file given to load_from / tools/test.py (mmengine's
@@ -114,7 +110,6 @@ def test_classifier_matches_reference_through_the_runner_loader(
     assert_close_to_range(out, logits)
 
 
-@pytest.mark.slow
 def test_backbone_init_cfg_reads_the_released_file(released_cls):
     path, x, _ = released_cls
     m = EdgeFormer(out_indices=(0, 1, 2, 3, 4), init_cfg=dict(
@@ -128,7 +123,6 @@ def test_backbone_init_cfg_reads_the_released_file(released_cls):
         assert_close_to_range(out, ref[f'out_l{i + 1}'])
 
 
-@pytest.mark.slow
 def test_inconsistent_residual_copy_is_refused(released_cls, tmp_path):
     from mmedgenext.checkpoint.cvnets import convert_cvnets_state_dict
     sd = torch.load(released_cls[0])

@@ -31,7 +31,6 @@ def timm_to_official(sd):
     return out
 
 
-@pytest.mark.slow
 def test_functional_reference_agrees_with_timm():
     ref = randomize_(timm.create_model('edgenext_xx_small')).eval()
     x = torch.randn(2, 3, 64, 96)
@@ -69,7 +68,6 @@ def test_matches_timm(arch, tmp_path):
 
 
 @pytest.mark.parametrize('arch', ALL_ARCHS)
-@pytest.mark.slow
 def test_official_checkpoint_gives_reference_logits(arch, tmp_path):
     sd, path = save_official(tmp_path, arch)
     model = EdgeNeXt(arch, out_indices=(3, ), gap_before_final_norm=True,
@@ -84,7 +82,6 @@ def test_official_checkpoint_gives_reference_logits(arch, tmp_path):
 
 
 @pytest.mark.parametrize('arch', ['xx_small_bn_hs', 'x_small'])
-@pytest.mark.slow
 def test_official_checkpoint_multiscale_features(arch, tmp_path):
     sd, path = save_official(tmp_path, arch)
     model = EdgeNeXt(arch, init_cfg=dict(type='Pretrained', checkpoint=path))
@@ -99,7 +96,6 @@ def test_official_checkpoint_multiscale_features(arch, tmp_path):
         torch.testing.assert_close(a, getattr(model, f'norm{i}')(b), **TOL)
 
 
-@pytest.mark.slow
 def test_matches_mmpretrain(tmp_path):
     from mmpretrain.models import EdgeNeXt as MMPretrainEdgeNeXt
     ref = MMPretrainEdgeNeXt('xxsmall', out_indices=(0, 1, 2, 3),

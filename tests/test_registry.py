@@ -1,12 +1,10 @@
 """type='mmedgenext.EdgeNeXt' from mmdet, mmseg and mmpretrain configs."""
-import pytest
 import torch
 from mmengine.registry import DefaultScope, init_default_scope
 
 BACKBONE = dict(type='mmedgenext.EdgeNeXt', arch='xx_small')
 
 
-@pytest.mark.slow
 def test_mmdet_detector_with_edgenext():
     from mmdet.registry import MODELS
     init_default_scope('mmdet')
@@ -38,7 +36,6 @@ def test_mmdet_detector_with_edgenext():
     assert [f.shape[-1] for f in feats] == [16, 8, 4, 2, 1]
 
 
-@pytest.mark.slow
 def test_mmseg_segmentor_with_edgenext():
     from mmseg.registry import MODELS
     init_default_scope('mmseg')
@@ -52,7 +49,6 @@ def test_mmseg_segmentor_with_edgenext():
     assert out.shape == (1, 4, 2, 2)
 
 
-@pytest.mark.slow
 def test_mmpretrain_classifier_with_edgenext():
     from mmpretrain.registry import MODELS
     init_default_scope('mmpretrain')

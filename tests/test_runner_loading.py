@@ -26,7 +26,6 @@ def classifier(arch, channels):
 
 @pytest.mark.parametrize('arch,channels', [('xx_small', 168),
                                            ('x_small_bn_hs', 192)])
-@pytest.mark.slow
 def test_official_file_loads_into_a_classifier(arch, channels, tmp_path):
     sd, path = save_official(tmp_path, arch)
     model = classifier(arch, channels)
@@ -38,7 +37,6 @@ def test_official_file_loads_into_a_classifier(arch, channels, tmp_path):
                                    atol=1e-4, rtol=0)
 
 
-@pytest.mark.slow
 def test_timm_file_loads_into_a_classifier(tmp_path):
     ref = randomize_(timm.create_model('edgenext_xx_small')).eval()
     path = tmp_path / 'timm.pth'

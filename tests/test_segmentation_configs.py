@@ -106,7 +106,6 @@ def test_dilated_backbone_loads_imagenet_weights_without_missing_keys(
         assert not report['unexpected']
 
 
-@pytest.mark.slow
 def test_auxiliary_head_option():
     path = os.path.join(ROOT, 'configs',
                         'deeplabv3_edgenext_small_voc12aug_auxhead.py')
@@ -116,7 +115,6 @@ def test_auxiliary_head_option():
 
 
 @pytest.mark.parametrize('mode', ['whole', 'slide'])
-@pytest.mark.slow
 def test_whole_and_sliding_window_inference(mode):
     path = os.path.join(ROOT, 'configs',
                         'deeplabv3_edgenext_xx_small_voc12aug.py')
