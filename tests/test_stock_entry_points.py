@@ -274,7 +274,6 @@ def test_pretrained_and_init_cfg_together_is_an_error():
                  init_cfg=dict(type='Pretrained', checkpoint='b.pth'))
 
 
-@pytest.mark.slow
 def test_prefix_that_matches_nothing_is_named(official_small):
     from mmedgenext.models import EdgeNeXt
     _, path = official_small
