@@ -12,7 +12,7 @@ endif
 OLDEST_PYTHON ?= .venv-torch2.1/bin/python
 OLDEST_TORCH = torch==2.1.2 torchvision==0.16.2 numpy<2
 
-.PHONY: setup demo test test-oldest benchmark
+.PHONY: setup demo test test-fast test-oldest benchmark
 
 setup:
 	@tools/setup_env.sh $(PYTHON)
@@ -22,6 +22,10 @@ demo: setup
 
 test: setup
 	$(PYTHON) -m pytest -q tests
+
+# The suite less the tests marked slow (training, DDP, tools): < 1 minute.
+test-fast: setup
+	$(PYTHON) -m pytest -q -m "not slow" tests
 
 test-oldest:
 	@TORCH_SPEC="$(OLDEST_TORCH)" tools/setup_env.sh $(OLDEST_PYTHON)

@@ -237,7 +237,8 @@ def ssd_forward(W, x, num_classes=81):
 
 
 def ssd_priors(sizes):
-    scales = [0.1 + i * (1.05 - 0.1) / len(sizes) for i in range(len(sizes) + 1)]
+    scales = [0.1 + i * (1.05 - 0.1) / len(sizes)
+              for i in range(len(sizes) + 1)]
     priors = []
     for i, (h, w) in enumerate(sizes):
         smin, smax = scales[i], math.sqrt(scales[i] * scales[i + 1])

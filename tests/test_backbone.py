@@ -2,14 +2,15 @@
 import pytest
 import torch
 import torch.nn as nn
-from conftest import randomize_
+from helpers import randomize_
 from mmengine.registry import DefaultScope
 from reference_edgenext import official_state_dict
 
 from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
 from mmedgenext.models.layers import LayerNorm2d
 
-PUBLISHED_PARAMS_M = {  # the paper's Table 1 and the authors' README, 1000-class head
+# The paper's Table 1 and the authors' README, 1000-class head.
+PUBLISHED_PARAMS_M = {
     'xx_small': 1.33, 'x_small': 2.34, 'small': 5.59, 'base': 18.51,
     'xx_small_bn_hs': 1.33, 'x_small_bn_hs': 2.34, 'small_bn_hs': 5.58,
 }
@@ -90,7 +91,8 @@ def test_pooled_output(arch):
 
 def test_bad_inputs_raise_clear_errors():
     model = EdgeNeXt('xx_small')
-    with pytest.raises(ValueError, match=r'expects \(N, 3, H, W\).*\(1, 1, 64'):
+    with pytest.raises(ValueError,
+                       match=r'expects \(N, 3, H, W\).*\(1, 1, 64'):
         model(torch.randn(1, 1, 64, 64))
     with pytest.raises(ValueError, match='expects'):
         model(torch.randn(3, 64, 64))

@@ -7,10 +7,9 @@ import sys
 
 import pytest
 import torch
+from helpers import RunsCode, randomize_, save_official
 from mmengine.logging import MMLogger
-from conftest import randomize_
 from reference_edgenext import official_state_dict
-from test_equivalence import save_official
 
 from mmedgenext.checkpoint import (MODEL_ZOO, UnsafeCheckpointError,
                                    convert_state_dict, load_pretrained,
@@ -30,6 +29,7 @@ def assert_loaded(model, sd):
             'norm.') else own[k], v, rtol=0, atol=0)
 
 
+@pytest.mark.slow
 def test_zoo_lists_the_ten_official_files():
     edgenext = {k: v for k, v in MODEL_ZOO.items()
                 if k.startswith('edgenext')}
@@ -161,21 +161,11 @@ def test_unreachable_url_says_what_to_do(tmp_path, monkeypatch):
                         f'file://{tmp_path}/absent/edgenext.pth')
 
 
-class _RunsCode:
-    """A pickle payload that would create a file when unpickled."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (os.makedirs, (self.marker, ))
-
-
 def test_malicious_checkpoint_is_refused(tmp_path):
     marker = str(tmp_path / 'pwned')
     path = tmp_path / 'evil.pth'
     torch.save(dict(model=official_state_dict('xx_small'),
-                    payload=_RunsCode(marker)), path)
+                    payload=RunsCode(marker)), path)
     with pytest.raises(UnsafeCheckpointError, match='os.makedirs'):
         load_pretrained(EdgeNeXt('xx_small'), str(path))
     assert not os.path.exists(marker)
@@ -200,6 +190,7 @@ def test_mmengine_checkpoint_loads_without_trust(tmp_path):
     assert not load_pretrained(fresh, str(path))['missing']
 
 
+@pytest.mark.slow
 def test_convert_tool_writes_a_classifier_checkpoint(tmp_path):
     _, src = save_official(tmp_path, 'small_bn_hs')
     dst = tmp_path / 'converted.pth'

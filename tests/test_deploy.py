@@ -12,7 +12,7 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from conftest import randomize_
+from helpers import randomize_
 from PIL import Image
 
 from mmedgenext.apis import build_model, input_shape, load_config

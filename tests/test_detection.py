@@ -2,6 +2,7 @@
 loop trains, evaluates, resumes, runs under 2-process DDP, and the tools
 draw detections and report bad data clearly."""
 import glob
+import json
 import os
 import shutil
 import socket
@@ -11,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from conftest import train_briefly
+from helpers import det_small_cfg, predict_ground_truth, train_briefly
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -53,6 +54,7 @@ def det_batch(size):
 
 
 @pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)
+@pytest.mark.slow
 def test_config_builds_and_runs(path):
     from mmdet.registry import MODELS
     cfg = Config.fromfile(path)
@@ -86,44 +88,31 @@ def det_root(tmp_path_factory):
     return root
 
 
-def small_cfg(det_root, work_dir, iters, batch_size=4):
-    """The synthetic config on the tiny set, ``iters`` iterations."""
-    cfg = Config.fromfile(SYNTHETIC)
-    cfg.work_dir = str(work_dir)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader,
-                   cfg.test_dataloader):
-        loader.dataset.data_root = det_root
-        loader.update(num_workers=0, persistent_workers=False,
-                      batch_size=batch_size)
-    cfg.val_evaluator.ann_file = os.path.join(
-        det_root, 'annotations', 'instances_val.json')
-    cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
-                         val_interval=iters)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        by_epoch=False, interval=iters)
-    cfg.log_processor = dict(by_epoch=False)
-    return cfg
-
-
+@pytest.mark.slow
 def test_short_training_lowers_the_loss_and_evaluates(det_root, tmp_path):
+    """The config's val loop and COCO metric score the ground truth 1 and
+    the ground truth less one of the 3 classes 2/3."""
     from mmengine.runner import Runner
-    runner = Runner.from_cfg(small_cfg(det_root, tmp_path / 'work', 24))
+    runner = Runner.from_cfg(det_small_cfg(det_root, tmp_path / 'work', 24))
     runner.train()
     losses = runner.message_hub.get_scalar('train/loss').data[0]
     assert np.mean(losses[-6:]) < 0.8 * np.mean(losses[:6])
-    metrics = runner.val_loop.run()
-    assert 0 <= metrics['coco/bbox_mAP'] <= 1
     assert os.path.isfile(tmp_path / 'work' / 'iter_24.pth')
+    with open(os.path.join(det_root, 'annotations',
+                           'instances_val.json')) as f:
+        present = {a['category_id'] for a in json.load(f)['annotations']}
+    assert present == {1, 2, 3}  # every class in the 4 validation images
+    predict_ground_truth(runner.model)
+    assert runner.val_loop.run()['coco/bbox_mAP'] == 1.0
+    predict_ground_truth(runner.model, drop_label=1)
+    assert runner.val_loop.run()['coco/bbox_mAP'] == 0.667
 
 
 @pytest.fixture(scope='module')
 def trained(det_root, tmp_path_factory):
     """A config file and the checkpoint of a 2-iteration run."""
     work = tmp_path_factory.mktemp('trained')
-    return train_briefly(small_cfg(det_root, work / 'work', 2), work)
+    return train_briefly(det_small_cfg(det_root, work / 'work', 2), work)
 
 
 def run_tool(*args, check=True):
@@ -131,6 +120,7 @@ def run_tool(*args, check=True):
                           capture_output=True, text=True, check=check)
 
 
+@pytest.mark.slow
 def test_test_tool_evaluates_and_draws(trained, tmp_path):
     cfg_path, checkpoint = trained
     out = run_tool('tools/test.py', cfg_path, checkpoint, '--show-dir',
@@ -140,6 +130,7 @@ def test_test_tool_evaluates_and_draws(trained, tmp_path):
     assert len(drawn) == 4  # one per validation image
 
 
+@pytest.mark.slow
 def test_demo_draws_boxes(trained, det_root, tmp_path):
     cfg_path, checkpoint = trained
     image = os.path.join(det_root, 'val', 'val_00000.jpg')
@@ -152,6 +143,7 @@ def test_demo_draws_boxes(trained, det_root, tmp_path):
     assert np.abs(drawn.astype(int) - original).max() > 100  # boxes drawn
 
 
+@pytest.mark.slow
 def test_corrupt_image_is_named(trained, det_root, tmp_path):
     cfg_path, checkpoint = trained
     root = str(tmp_path / 'broken')
@@ -172,6 +164,7 @@ def test_corrupt_image_is_named(trained, det_root, tmp_path):
     ('ssdlite_edgenext_small_coco.py', 'cocodataset.org'),
     ('ssdlite_edgenext_small_voc.py', 'VOCtrainval_11-May-2012'),
 ])
+@pytest.mark.slow
 def test_missing_data_says_where_and_how(config, hint, tmp_path):
     result = run_tool('tools/train.py', f'configs/{config}', '--work-dir',
                       str(tmp_path), check=False)
@@ -184,6 +177,7 @@ class _Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_with_same_counter_and_schedule(
         det_root, tmp_path):
     from mmengine.hooks import Hook
@@ -202,7 +196,7 @@ def test_interrupted_run_resumes_with_same_counter_and_schedule(
                 raise _Interrupt
 
     def cfg(work_dir):
-        c = small_cfg(det_root, work_dir, 4, batch_size=2)
+        c = det_small_cfg(det_root, work_dir, 4, batch_size=2)
         c.param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False,
                                   begin=0, end=4, eta_min=1e-5)]
         c.default_hooks.checkpoint.interval = 2
@@ -224,9 +218,10 @@ def test_interrupted_run_resumes_with_same_counter_and_schedule(
     assert os.path.isfile(tmp_path / 'run' / 'iter_4.pth')
 
 
+@pytest.mark.slow
 def test_two_process_ddp_training_on_cpu(det_root, tmp_path):
     """tools/dist_train.sh: torchrun, 2 processes, gloo."""
-    cfg = small_cfg(det_root, tmp_path / 'work', 3, batch_size=2)
+    cfg = det_small_cfg(det_root, tmp_path / 'work', 3, batch_size=2)
     cfg.env_cfg.dist_cfg = dict(backend='gloo')
     cfg_path = tmp_path / 'cfg.py'
     cfg.dump(str(cfg_path))

@@ -6,7 +6,7 @@ square inputs."""
 import numpy as np
 import reference_edgeformer as R
 import torch
-from test_edgeformer_heads import assert_same_detections, cfg_path
+from helpers import assert_same_detections, cfg_path
 
 from mmedgenext.apis import build_model, load_config
 from mmedgenext.deploy import (deploy_graph, export_onnx, noise_images,

@@ -1,31 +1,19 @@
 """Same weights, same outputs: against timm, mmpretrain and the functional
 reference of tests/reference_edgenext.py (max abs diff <= 1e-4, fp32)."""
-import argparse
 import re
 
 import pytest
 import timm
 import torch
 import torch.nn.functional as F
-from conftest import randomize_
-from reference_edgenext import official_state_dict, reference_forward
+from helpers import randomize_, save_official
+from reference_edgenext import reference_forward
 
 from mmedgenext.models import EdgeNeXt
 
 LN_ARCHS = ['xx_small', 'x_small', 'small', 'base']
 ALL_ARCHS = LN_ARCHS + ['xx_small_bn_hs', 'x_small_bn_hs', 'small_bn_hs']
 TOL = dict(atol=1e-4, rtol=0)
-
-
-def save_official(tmp_path, arch, **extra):
-    """An official release file: weights under 'model' beside the training
-    args (an argparse.Namespace), as the authors' checkpoints are stored."""
-    sd = official_state_dict(arch)
-    path = tmp_path / f'edgenext_{arch}.pth'
-    torch.save(dict(model=sd, epoch=299,
-                    args=argparse.Namespace(model=f'edgenext_{arch}',
-                                            lr=6e-3), **extra), path)
-    return sd, str(path)
 
 
 def timm_to_official(sd):
@@ -52,6 +40,7 @@ def test_functional_reference_agrees_with_timm():
 
 
 @pytest.mark.parametrize('arch', LN_ARCHS)
+@pytest.mark.slow
 def test_matches_timm(arch, tmp_path):
     ref = randomize_(timm.create_model(f'edgenext_{arch}')).eval()
     path = tmp_path / 'timm.pth'

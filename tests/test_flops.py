@@ -1,5 +1,6 @@
 """tools/get_flops.py: the published parameter counts exactly and MAdds
-within 0.5% (paper Table 1; the authors' README) for the ImageNet configs at 256x256."""
+within 0.5% (paper Table 1; the authors' README) for the ImageNet configs
+at 256x256."""
 import os
 import subprocess
 import sys
@@ -24,6 +25,7 @@ PARAMS = {  # the reference architecture's counts, see test_backbone.py
 
 
 @pytest.mark.parametrize('arch', list(PUBLISHED_MADDS_M))
+@pytest.mark.slow
 def test_imagenet_configs_match_the_published_complexity(arch):
     from mmpretrain.registry import MODELS
     cfg = Config.fromfile(
@@ -36,6 +38,7 @@ def test_imagenet_configs_match_the_published_complexity(arch):
     assert abs(madds / PUBLISHED_MADDS_M[arch] - 1) < 0.005, madds
 
 
+@pytest.mark.slow
 def test_cli_on_a_segmentation_config():
     out = subprocess.run([
         sys.executable, 'tools/get_flops.py',
@@ -46,6 +49,7 @@ def test_cli_on_a_segmentation_config():
     assert '| backbone.stages.3 |' in out
 
 
+@pytest.mark.slow
 def test_cli_on_a_detection_config():
     """SSDLite's tensor forward (per-level scores and boxes) counts too;
     the default input is the detection protocol's 320x320."""

@@ -13,8 +13,8 @@ def test_mmdet_detector_with_edgenext():
              data_preprocessor=dict(type='DetDataPreprocessor'),
              backbone=dict(BACKBONE, out_indices=(1, 2, 3)),
              neck=dict(type='FPN', in_channels=[48, 88, 168],
-                       out_channels=32, start_level=0, add_extra_convs='on_input',
-                       num_outs=5),
+                       out_channels=32, start_level=0,
+                       add_extra_convs='on_input', num_outs=5),
              bbox_head=dict(
                  type='RetinaHead', num_classes=3, in_channels=32,
                  feat_channels=32, stacked_convs=1,

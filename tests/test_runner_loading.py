@@ -4,13 +4,11 @@ import numpy as np
 import pytest
 import timm
 import torch
-from conftest import randomize_
+from helpers import RunsCode, randomize_, save_official
 from mmengine.logging import HistoryBuffer, MessageHub
 from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader, load_checkpoint
 from reference_edgenext import reference_forward
-from test_checkpoint import _RunsCode
-from test_equivalence import save_official
 
 from mmedgenext.checkpoint import MODEL_ZOO, UnsafeCheckpointError
 
@@ -66,7 +64,7 @@ def test_runner_checkpoint_is_read_without_trust(tmp_path):
 
 def test_runner_refuses_code_in_checkpoints(tmp_path):
     path = tmp_path / 'evil.pth'
-    torch.save(dict(state_dict={}, payload=_RunsCode(str(tmp_path / 'x'))),
+    torch.save(dict(state_dict={}, payload=RunsCode(str(tmp_path / 'x'))),
                path)
     with pytest.raises(UnsafeCheckpointError):
         load_checkpoint(classifier('xx_small', 168), str(path))

@@ -6,6 +6,7 @@ import os
 
 import pytest
 import torch
+from helpers import save_official
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
@@ -51,6 +52,7 @@ def test_all_paper_configs_exist():
 
 @pytest.mark.parametrize('path', PAPER_CONFIGS,
                          ids=[os.path.basename(c) for c in PAPER_CONFIGS])
+@pytest.mark.slow
 def test_config_builds_and_runs(path):
     cfg, model = build_segmentor(path)
     assert cfg.model.backbone.output_stride == 16
@@ -68,6 +70,7 @@ def test_config_builds_and_runs(path):
 
 
 @pytest.mark.parametrize('output_stride', [32, 16, 8])
+@pytest.mark.slow
 def test_output_strides_train_and_predict(output_stride):
     path = os.path.join(ROOT, 'configs',
                         'deeplabv3_edgenext_xx_small_voc12aug.py')
@@ -80,6 +83,7 @@ def test_output_strides_train_and_predict(output_stride):
     assert model.backbone.stages[3][0].dwconv.weight.grad is not None
 
 
+@pytest.mark.slow
 def test_paper_configs_start_from_the_official_checkpoint():
     for path in PAPER_CONFIGS:
         cfg = Config.fromfile(path)
@@ -90,8 +94,6 @@ def test_paper_configs_start_from_the_official_checkpoint():
 
 def test_dilated_backbone_loads_imagenet_weights_without_missing_keys(
         tmp_path):
-    from test_equivalence import save_official
-
     from mmedgenext.checkpoint import load_pretrained
     from mmedgenext.models import EdgeNeXt
     _, path = save_official(tmp_path, 'xx_small')

@@ -8,15 +8,14 @@ import os
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 import torch
-from conftest import randomize_, train_briefly
+from helpers import (det_small_cfg, randomize_, save_official, seg_small_cfg,
+                     train_briefly)
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS, init_default_scope
 from mmengine.runner import Runner
-from test_equivalence import save_official
 
 from mmedgenext.synthetic_data import (CLASSES, write_classification_set,
                                        write_detection_set,
@@ -197,6 +196,7 @@ def run_example(name, cfg, tmp_path, expected):
     ('mask-rcnn_edgenext_small_fpn_1x_coco.py',
      {'coco/bbox_mAP', 'coco/segm_mAP'}),
 ])
+@pytest.mark.slow
 def test_detector_examples_load_official_weights_train_and_evaluate(
         name, metrics, det_root, official_small, tmp_path):
     sd, path = official_small
@@ -210,6 +210,7 @@ def test_detector_examples_load_official_weights_train_and_evaluate(
     assert metrics <= set(results)
 
 
+@pytest.mark.slow
 def test_faster_rcnn_example_takes_an_mmpretrain_classifier_by_prefix(
         det_root, mmpretrain_small, tmp_path):
     path, backbone = mmpretrain_small
@@ -232,6 +233,7 @@ def test_faster_rcnn_example_takes_an_mmpretrain_classifier_by_prefix(
     assert 'coco/bbox_mAP' in results
 
 
+@pytest.mark.slow
 def test_upernet_example_takes_pretrained_as_mmseg_backbones_do(
         seg_root, official_small, tmp_path):
     sd, path = official_small
@@ -246,6 +248,7 @@ def test_upernet_example_takes_pretrained_as_mmseg_backbones_do(
     assert 'mIoU' in results
 
 
+@pytest.mark.slow
 def test_semantic_fpn_example_takes_a_classifier_by_prefix(
         seg_root, mmpretrain_small, tmp_path):
     path, _ = mmpretrain_small
@@ -285,11 +288,11 @@ def test_prefix_that_matches_nothing_is_named(official_small):
 @pytest.fixture(scope='module')
 def ssdlite(det_root, tmp_path_factory):
     """The synthetic SSDLite config and a checkpoint of it (2 iterations)."""
-    from test_detection import small_cfg
     work = tmp_path_factory.mktemp('ssdlite')
-    return train_briefly(small_cfg(det_root, work / 'work', 2), work)
+    return train_briefly(det_small_cfg(det_root, work / 'work', 2), work)
 
 
+@pytest.mark.slow
 def test_mmdet_det_inferencer_predicts_as_the_test_pipeline(ssdlite,
                                                             det_root):
     from mmdet.apis import DetInferencer
@@ -323,6 +326,7 @@ def predict_with_test_pipeline(cfg_path, checkpoint, image, scope):
                                     data_samples=[data['data_samples']]))[0]
 
 
+@pytest.mark.slow
 def test_mmseg_inferencer_runs_the_voc_config(seg_root, tmp_path):
     from mmseg.apis import MMSegInferencer
     from mmseg.registry import MODELS
@@ -347,6 +351,7 @@ def test_mmseg_inferencer_runs_the_voc_config(seg_root, tmp_path):
     assert torch.equal(got.pred_sem_seg.data, expected.pred_sem_seg.data)
 
 
+@pytest.mark.slow
 def test_mmpretrain_inferencer_and_get_model_run_the_imagenet_config(
         cls_root, official_small, tmp_path):
     from mmpretrain import ImageClassificationInferencer, get_model
@@ -398,21 +403,22 @@ def stock_train_and_test(package, cfg, tmp_path, metric):
     assert metric in out
 
 
+@pytest.mark.slow
 def test_mmdet_stock_tools_train_and_test_ssdlite(det_root, tmp_path):
-    from test_detection import small_cfg
-    cfg = small_cfg(det_root, tmp_path / 'unused', 2, batch_size=2)
+    cfg = det_small_cfg(det_root, tmp_path / 'unused', 2, batch_size=2)
     stock_train_and_test('mmdet', cfg, tmp_path, 'coco/bbox_mAP')
 
 
+@pytest.mark.slow
 def test_mmseg_stock_tools_train_and_test_deeplabv3(seg_root, tmp_path):
-    from test_segmentation_synthetic import small_cfg
-    cfg = small_cfg(seg_root, tmp_path / 'unused', 2)
+    cfg = seg_small_cfg(seg_root, tmp_path / 'unused', 2)
     cfg.train_dataloader.batch_size = 2
     cfg.default_hooks.checkpoint = dict(type='CheckpointHook', by_epoch=False,
                                         interval=2)
     stock_train_and_test('mmseg', cfg, tmp_path, 'mIoU')
 
 
+@pytest.mark.slow
 def test_mmpretrain_stock_tools_train_and_test_a_classifier(cls_root,
                                                             tmp_path):
     cfg = Config.fromfile(config('edgenext_xx_small_in1k.py'))
@@ -452,6 +458,7 @@ def test_corrupt_image_is_named_by_the_stock_loader(tmp_path):
     assert dataset_error_message(ValueError('unrelated')) is None
 
 
+@pytest.mark.slow
 def test_every_config_loads_images_with_the_stock_loader():
     """Every config file that writes a pipeline starts it with the stock
     loader (mmdet's, mmseg's and mmpretrain's inferencers look it up by

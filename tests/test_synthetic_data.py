@@ -5,6 +5,7 @@ import subprocess
 import sys
 from xml.etree import ElementTree as ET
 
+import pytest
 from PIL import Image
 
 from mmedgenext.synthetic_data import (CLASSES, write_classification_set,
@@ -46,6 +47,7 @@ def test_classification_set_in_class_folders(tmp_path):
             assert len(os.listdir(tmp_path / split / name)) == count
 
 
+@pytest.mark.slow
 def test_cli_writes_once(tmp_path):
     cmd = [sys.executable, 'tools/make_synthetic_data.py', '--root',
            str(tmp_path), '--kinds', 'cls']

@@ -1,0 +1,172 @@
+"""Helpers shared by the test modules (conftest.py keeps the fixtures)."""
+import argparse
+import os
+
+import numpy as np
+import torch
+from PIL import Image
+from reference_edgenext import official_state_dict
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cfg_path(name):
+    """The path of ``configs/<name>``."""
+    return os.path.join(ROOT, 'configs', name)
+
+
+def randomize_(model, seed=0):
+    """Give every parameter and BN statistic a non-trivial random value, so
+    layer scales of 1e-6 cannot hide a wrong block."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, t in model.state_dict().items():
+            if not t.is_floating_point():
+                continue
+            noise = torch.randn(t.shape, generator=g)
+            if name.endswith('running_var'):
+                t.copy_(noise.abs() + 0.5)
+            elif name.endswith(('gamma', 'gamma_xca')) or (
+                    t.dim() == 1 and name.endswith('weight')):
+                t.copy_(1 + 0.3 * noise)  # layer scales and norm weights
+            else:
+                fan_in = t[0].numel() if t.dim() > 1 else 1
+                t.copy_(noise * (0.2 if t.dim() == 1 else fan_in**-0.5))
+    return model
+
+
+def save_official(tmp_path, arch, state_dict=None, **extra):
+    """An official release file: weights under 'model' beside the training
+    args (an argparse.Namespace), as the authors' checkpoints are stored.
+    The weights are ``official_state_dict(arch)`` unless given."""
+    sd = official_state_dict(arch) if state_dict is None else state_dict
+    path = tmp_path / f'edgenext_{arch}.pth'
+    torch.save(dict(model=sd, epoch=299,
+                    args=argparse.Namespace(model=f'edgenext_{arch}',
+                                            lr=6e-3), **extra), path)
+    return sd, str(path)
+
+
+class RunsCode:
+    """A pickle payload that would create a file when unpickled."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.makedirs, (self.marker, ))
+
+
+def train_briefly(cfg, work):
+    """Train ``cfg`` (a short iteration-based run) and dump it into
+    ``work``; return the config file and the last checkpoint, what the
+    tools take."""
+    from mmengine.runner import Runner
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    cfg.dump(str(work / 'cfg.py'))
+    return str(work / 'cfg.py'), os.path.join(cfg.work_dir,
+                                              f'iter_{runner.iter}.pth')
+
+
+def assert_same_detections(ours, theirs, box_tol=320 * 1e-4):
+    """Equal as sets per class: random weights give exact score ties, which
+    NMS may list in either order."""
+    (b1, s1, l1), (b2, s2, l2) = ours, theirs
+    assert torch.equal(l1.sort().values, l2.sort().values)
+    for c in l1.unique():
+        m1, m2 = l1 == c, l2 == c
+        same = ((s1[m1, None] - s2[None, m2]).abs() <= 1e-5) & (
+            (b1[m1, None] - b2[None, m2]).abs().amax(-1) <= box_tol)
+        assert same.any(1).all() and same.any(0).all(), int(c)
+
+
+def det_small_cfg(det_root, work_dir, iters, batch_size=4):
+    """The synthetic SSDLite config on a tiny set, ``iters`` iterations."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(cfg_path('ssdlite_edgenext_xx_small_synthetic.py'))
+    cfg.work_dir = str(work_dir)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                   cfg.test_dataloader):
+        loader.dataset.data_root = det_root
+        loader.update(num_workers=0, persistent_workers=False,
+                      batch_size=batch_size)
+    cfg.val_evaluator.ann_file = os.path.join(
+        det_root, 'annotations', 'instances_val.json')
+    cfg.test_evaluator = cfg.val_evaluator
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=iters)
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        by_epoch=False, interval=iters)
+    cfg.log_processor = dict(by_epoch=False)
+    return cfg
+
+
+def seg_small_cfg(seg_root, work_dir, iters):
+    """The synthetic DeepLabv3 config on a tiny 64-px set, ``iters``
+    iterations."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        cfg_path('deeplabv3_edgenext_xx_small_synthetic.py'))
+    cfg.work_dir = str(work_dir)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                   cfg.test_dataloader):
+        loader.dataset.data_root = seg_root
+        loader.update(num_workers=0, persistent_workers=False, batch_size=4)
+    cfg.crop_size = (64, 64)
+    cfg.model.data_preprocessor.size = (64, 64)
+    for t in cfg.train_dataloader.dataset.pipeline:
+        if t['type'] in ('RandomResize', ):
+            t['scale'] = (64, 64)
+        if t['type'] == 'RandomCrop':
+            t['crop_size'] = (64, 64)
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=iters)
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        by_epoch=False, interval=iters)
+    return cfg
+
+
+def predict_ground_truth(model, drop_label=None):
+    """Make ``model`` predict each image's ground-truth boxes with score 1,
+    except those of class ``drop_label``."""
+    from mmdet.structures.bbox import get_box_tensor
+    from mmengine.structures import InstanceData
+
+    def predict(inputs, data_samples, rescale=True):
+        for sample in data_samples:
+            gt = sample.gt_instances
+            keep = gt.labels != (-1 if drop_label is None else drop_label)
+            sample.pred_instances = InstanceData(
+                bboxes=get_box_tensor(gt.bboxes)[keep],
+                scores=torch.ones(int(keep.sum())), labels=gt.labels[keep])
+        return data_samples
+
+    model.predict = predict
+
+
+def segment_as(segmentor, k):
+    """Make ``segmentor``'s classifier say class ``k`` at every pixel."""
+    conv = segmentor.decode_head.conv_seg
+    with torch.no_grad():
+        conv.weight.zero_()
+        conv.bias.copy_(torch.eye(conv.out_channels)[k])
+
+
+def one_class_miou(seg_root, k, num_classes=4):
+    """The mIoU (%) of class ``k`` predicted everywhere, from the validation
+    label maps: IoU of ``k`` its share of the labelled pixels, 0 for the
+    other classes present, absent classes left out of the mean."""
+    names = open(os.path.join(
+        seg_root, 'ImageSets/Segmentation/val.txt')).read().split()
+    labels = np.concatenate([np.array(Image.open(os.path.join(
+        seg_root, 'SegmentationClass', name + '.png'))).ravel()
+        for name in names])
+    labels = labels[labels != 255]
+    counts = np.bincount(labels, minlength=num_classes)
+    present = (counts > 0) | (np.arange(num_classes) == k)
+    return 100 * counts[k] / labels.size / present.sum()
