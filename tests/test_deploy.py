@@ -55,12 +55,14 @@ def classifier(tmp_path_factory):
                    'cls.onnx')
 
 
+@pytest.mark.slow
 def test_classifier_matches_pytorch(classifier):
     cfg, model, path = classifier
     report = verify_onnx(cfg, model, path, (128, 128), batch=2)
     assert report.startswith('max |logits diff|')
 
 
+@pytest.mark.slow
 def test_detector_returns_mmdet_detections(tmp_path):
     """Box decoding, score filtering and per-class NMS in the graph give
     mmdet's SSDHead.predict result: the same boxes, scores within 1e-4."""
@@ -79,6 +81,7 @@ def test_detector_returns_mmdet_detections(tmp_path):
                                reference[0]['scores'], atol=1e-4)
 
 
+@pytest.mark.slow
 def test_segmentor_matches_pytorch(tmp_path):
     cfg, model, path = _export(SEG, tmp_path, (128, 160), 'seg.onnx',
                                dynamic_batch=False)
@@ -88,6 +91,7 @@ def test_segmentor_matches_pytorch(tmp_path):
     assert labels['labels'].shape == (1, 128, 160)
 
 
+@pytest.mark.slow
 def test_a_corrupted_graph_is_reported(classifier, tmp_path):
     cfg, model, path = classifier
     graph = onnx.load(path)
@@ -102,6 +106,7 @@ def test_a_corrupted_graph_is_reported(classifier, tmp_path):
         verify_onnx(cfg, model, path, (128, 128), atol=0)
 
 
+@pytest.mark.slow
 def test_quantized_classifier_runs(classifier, tmp_path):
     cfg, _, path = classifier
     rng = np.random.default_rng(0)
@@ -125,6 +130,7 @@ def test_quantized_classifier_runs(classifier, tmp_path):
     assert report['max_abs_diff'] == np.abs(f - q).max() > 0
 
 
+@pytest.mark.slow
 def test_classifier_scored_like_pytorch(tmp_path):
     """Accuracy through the Runner, on images the test pipeline resizes to
     the graph's input."""
@@ -152,6 +158,7 @@ def _synthetic_seg(tmp_path, size=64):
     })
 
 
+@pytest.mark.slow
 def test_int8_segmentor_scored_with_the_config_metric(tmp_path):
     """--eval-set: the config's IoUMetric through the Runner. The float
     graph scores what the PyTorch model scores (the test images have the
@@ -176,6 +183,7 @@ def test_int8_segmentor_scored_with_the_config_metric(tmp_path):
     assert report['pixel_agreement'] == (f == q).mean()
 
 
+@pytest.mark.slow
 def test_logits_segmentor_scored_like_pytorch(tmp_path):
     """A logits graph is resized to the original image as mmseg does."""
     cfg = _synthetic_seg(tmp_path)
@@ -187,6 +195,7 @@ def test_logits_segmentor_scored_like_pytorch(tmp_path):
         cfg, model, limit=2)
 
 
+@pytest.mark.slow
 def test_detector_scored_like_pytorch(tmp_path):
     """CocoMetric through the Runner: the SSDLite graph's boxes (320-px
     synthetic images, which the test pipeline keeps at 320, the graph's
@@ -229,6 +238,7 @@ def test_task_lookup(config, task):
         assert type(task_for(cfg, model)).__name__ == task
 
 
+@pytest.mark.slow
 def test_apis_import_no_runtime():
     """The tasks' sizes reach mmedgenext.apis without ONNX Runtime."""
     code = ('import sys, mmedgenext.apis, mmedgenext.deploy; '
@@ -239,6 +249,7 @@ def test_apis_import_no_runtime():
     assert result.returncode == 0, result.stderr[-500:]
 
 
+@pytest.mark.slow
 def test_cli_reports_a_missing_checkpoint(tmp_path):
     result = subprocess.run([
         sys.executable, 'tools/export_onnx.py', CLS, 'missing.pth', '--out',
@@ -249,6 +260,7 @@ def test_cli_reports_a_missing_checkpoint(tmp_path):
     assert 'Traceback' not in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('arch,output_stride', [('xx_small', 32),
                                                 ('xx_small_bn_hs', 32),
                                                 ('xx_small_bn_hs', 16)])
@@ -293,6 +305,7 @@ def _optimized_op_types(path, tmp_path):
         .node)
 
 
+@pytest.mark.slow
 def test_int8_graph_runs_int8_kernels(bn_classifier_int8, tmp_path):
     """Every convolution and matrix product runs as an ONNX Runtime int8
     kernel; the deploy form leaves no layout Transpose to quantize
@@ -305,6 +318,7 @@ def test_int8_graph_runs_int8_kernels(bn_classifier_int8, tmp_path):
     assert _optimized_op_types(path, tmp_path)['Transpose'] <= 1
 
 
+@pytest.mark.slow
 def test_openvino_matches_onnxruntime(bn_classifier_int8, classifier):
     """OpenVINO runs the exported float graph and ONNX Runtime's int8 QDQ
     file with the outputs ONNX Runtime gives."""
@@ -324,6 +338,7 @@ def test_openvino_matches_onnxruntime(bn_classifier_int8, classifier):
     assert diff.max() <= 0.1 * np.abs(ref).max()
 
 
+@pytest.mark.slow
 def test_nncf_int8_ir_is_compared_like_onnxruntime_int8(bn_classifier_int8):
     """NNCF's int8 IR goes through the same float-vs-int8 comparison."""
     cfg, path, int8, images = bn_classifier_int8
@@ -337,6 +352,7 @@ def test_nncf_int8_ir_is_compared_like_onnxruntime_int8(bn_classifier_int8):
     assert report['images'] == 3 and 0 < report['mean_diff_over_std'] < 0.2
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize('per_channel,int8_opset', [(False, 11), (True, 13)])
 def test_int8_at_opset_11(tmp_path, per_channel, int8_opset):
     """The RDK toolchain's opset: the deploy-form export and its int8

@@ -4,6 +4,7 @@ ONNX Runtime against the OpenMMLab models' own predictions and against the
 functional reference, on random weights in the released layout, at small
 square inputs."""
 import numpy as np
+import pytest
 import reference_edgeformer as R
 import torch
 from helpers import assert_same_detections, cfg_path
@@ -11,6 +12,9 @@ from helpers import assert_same_detections, cfg_path
 from mmedgenext.apis import build_model, load_config
 from mmedgenext.deploy import (deploy_graph, export_onnx, noise_images,
                                onnx_session, run_onnx, task_for, verify_onnx)
+
+# Each exports and runs a graph for seconds (make test-fast skips them).
+pytestmark = pytest.mark.slow
 
 
 def _released(tmp_path, forward, seed, residual_prefix=None):

@@ -52,6 +52,7 @@ def test_weights_and_results_are_the_zoo_entries(models):
         assert value == entry[key], m.name
 
 
+@pytest.mark.slow
 def test_sizes_are_what_get_flops_counts(models):
     m = next(m for m in models if m.name == 'edgenext_xx_small_in1k')
     cfg = load_config(os.path.join(ROOT, m.config))
