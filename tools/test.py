@@ -5,17 +5,12 @@ config; the authors' EdgeNeXt release files are accepted as they are.
     python tools/test.py CONFIG CHECKPOINT --show-dir vis/
 """
 import argparse
-import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
-from mmedgenext.datasets import dataset_error_message
 from mmedgenext.deploy.tasks import task_for
-from mmedgenext.utils import (DataNotFoundError, check_data_roots,
-                              finish_distributed, init_cpu_distributed)
+from mmedgenext.utils import run_runner
 
 
 def parse_args():
@@ -48,20 +43,7 @@ def main():
     if args.show or args.show_dir:
         task = task_for(cfg)
         task.enable_visualization(args.show_dir, args.show, args.wait_time)
-    init_cpu_distributed(cfg)
-    try:
-        check_data_roots(cfg, loaders=('test_dataloader', ))
-        runner = (RUNNERS.build(cfg)
-                  if 'runner_type' in cfg else Runner.from_cfg(cfg))
-        runner.test()
-        finish_distributed()
-    except DataNotFoundError as e:
-        sys.exit(f'error: {e}')
-    except Exception as e:
-        message = dataset_error_message(e)
-        if message is None:
-            raise
-        sys.exit(f'error: {message}')
+    run_runner(cfg, 'test', loaders=('test_dataloader', ))
 
 
 if __name__ == '__main__':

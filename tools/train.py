@@ -5,17 +5,11 @@ mmpretrain, found from the config's default_scope) with mmengine's Runner.
     bash tools/dist_train.sh CONFIG 8
 """
 import argparse
-import sys
 
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
-from mmedgenext.datasets import dataset_error_message
-from mmedgenext.utils import (DataNotFoundError, apply_train_args,
-                              check_data_roots, finish_distributed,
-                              init_cpu_distributed)
+from mmedgenext.utils import apply_train_args, run_runner
 
 
 def parse_args():
@@ -45,20 +39,7 @@ def main():
         cfg.merge_from_dict(args.cfg_options)
     apply_train_args(cfg, args.config, args.work_dir, args.amp,
                      args.auto_scale_lr, args.resume, args.launcher)
-    init_cpu_distributed(cfg)
-    try:
-        check_data_roots(cfg)
-        runner = (RUNNERS.build(cfg)
-                  if 'runner_type' in cfg else Runner.from_cfg(cfg))
-        runner.train()
-        finish_distributed()
-    except DataNotFoundError as e:
-        sys.exit(f'error: {e}')
-    except Exception as e:
-        message = dataset_error_message(e)
-        if message is None:
-            raise
-        sys.exit(f'error: {message}')
+    run_runner(cfg, 'train')
 
 
 if __name__ == '__main__':

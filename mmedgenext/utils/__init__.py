@@ -2,9 +2,10 @@
 resume, data checks) and CPU multi-process runs (drawing test results is
 the task's, :meth:`mmedgenext.deploy.DeployTask.enable_visualization`)."""
 from .dist import finish_distributed, init_cpu_distributed
-from .run_setup import DataNotFoundError, apply_train_args, check_data_roots
+from .run_setup import (DataNotFoundError, apply_train_args, check_data_roots,
+                        run_runner)
 
 __all__ = [
     'DataNotFoundError', 'apply_train_args', 'check_data_roots',
-    'finish_distributed', 'init_cpu_distributed'
+    'finish_distributed', 'init_cpu_distributed', 'run_runner'
 ]

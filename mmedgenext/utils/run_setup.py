@@ -1,8 +1,11 @@
 """What tools/train.py and tools/test.py do to a config before the Runner
-takes it, for mmdet, mmseg and mmpretrain configs alike (the library is the
-config's ``default_scope``)."""
+takes it, and the run itself, for mmdet, mmseg and mmpretrain configs alike
+(the library is the config's ``default_scope``)."""
 import os
 import os.path as osp
+import sys
+
+from .dist import finish_distributed, init_cpu_distributed
 
 _LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
@@ -72,3 +75,28 @@ def check_data_roots(cfg, loaders=_LOADERS):
                     raise DataNotFoundError(
                         f'{name}: {path} does not exist (from {os.getcwd()})'
                         f'.\n{how}')
+
+
+def run_runner(cfg, action, loaders=_LOADERS):
+    """Build the config's Runner (its ``runner_type`` if it names one) and
+    call ``action`` ('train' or 'test') on it, on the CPU too with
+    ``--launcher pytorch``. A missing data path or an unreadable image ends
+    the process with one ``error:`` line instead of a traceback."""
+    from mmengine.registry import RUNNERS
+    from mmengine.runner import Runner
+
+    from mmedgenext.datasets import dataset_error_message
+    init_cpu_distributed(cfg)
+    try:
+        check_data_roots(cfg, loaders)
+        runner = (RUNNERS.build(cfg)
+                  if 'runner_type' in cfg else Runner.from_cfg(cfg))
+        getattr(runner, action)()
+        finish_distributed()
+    except DataNotFoundError as e:
+        sys.exit(f'error: {e}')
+    except Exception as e:
+        message = dataset_error_message(e)
+        if message is None:
+            raise
+        sys.exit(f'error: {message}')
