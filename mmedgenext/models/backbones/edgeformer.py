@@ -10,11 +10,10 @@ Module names are the authors' (``conv_1``, ``layer_1`` ... ``layer_5``,
 import torch.nn as nn
 import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
-from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
 from ..layers.gcc import ConvLayer, InvertedResidual, OuterFrame
-from .out_indices import resolve_out_indices
+from .stage_control import FrozenStagesMixin, resolve_out_indices
 
 
 def _arch(stem, channels, gcc_channels, gcc_blocks):
@@ -34,7 +33,7 @@ ARCH_SETTINGS = {
 
 
 @MODELS.register_module()
-class EdgeFormer(BaseModule):
+class EdgeFormer(FrozenStagesMixin, BaseModule):
     """EdgeFormer backbone emitting its five stages (strides 2 to 32).
 
     Args:
@@ -136,22 +135,9 @@ class EdgeFormer(BaseModule):
                             else x)
         return tuple(outs)
 
-    def _freeze_stages(self):
+    def _frozen_modules(self):
         if self.frozen_stages < 0:
-            return
-        modules = [self.conv_1] + [
+            return []
+        return [self.conv_1] + [
             getattr(self, f'layer_{i + 1}') for i in range(self.frozen_stages)
         ]
-        for m in modules:
-            m.eval()
-            for param in m.parameters():
-                param.requires_grad = False
-
-    def train(self, mode=True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self

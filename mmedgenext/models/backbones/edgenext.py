@@ -18,7 +18,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 from mmedgenext.registry import MODELS
 from ..layers import ConvEncoder, SDTAEncoder, build_norm, is_batch_norm
 from ..layers.deploy import fold_preceding_bn
-from .out_indices import resolve_out_indices
+from .stage_control import FrozenStagesMixin, resolve_out_indices
 
 # Shared by every published variant (reference repo, models/model.py); the
 # LayerNorm/GELU family's norm and activation.
@@ -102,7 +102,7 @@ class DilatedPatchMerging(nn.Conv2d):
 
 
 @MODELS.register_module()
-class EdgeNeXt(BaseModule):
+class EdgeNeXt(FrozenStagesMixin, BaseModule):
     """EdgeNeXt backbone emitting stride 4, 8, 16 and 32 features.
 
     Args:
@@ -347,24 +347,12 @@ class EdgeNeXt(BaseModule):
                 layer[1] = fold_preceding_bn(layer[0], layer[1])
                 layer[0] = nn.Identity()
 
-    def _freeze_stages(self):
+    def _frozen_modules(self):
         if self.frozen_stages < 0:
-            return
+            return []
         modules = [self.downsample_layers[0]]
         for i in range(self.frozen_stages):
             modules += [self.downsample_layers[i], self.stages[i]]
             if i in self.out_indices:
                 modules.append(getattr(self, f'norm{i}'))
-        for m in modules:
-            m.eval()
-            for param in m.parameters():
-                param.requires_grad = False
-
-    def train(self, mode=True):
-        super().train(mode)
-        self._freeze_stages()
-        if mode and self.norm_eval:
-            for m in self.modules():
-                if isinstance(m, _BatchNorm):
-                    m.eval()
-        return self
+        return modules
