@@ -81,6 +81,17 @@ def assert_same_detections(ours, theirs, box_tol=320 * 1e-4):
         assert same.any(1).all() and same.any(0).all(), int(c)
 
 
+def _short_iteration_schedule(cfg, iters):
+    """``iters`` iterations at a constant lr, validated and saved once at
+    the end, logged every iteration."""
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=iters)
+    cfg.param_scheduler = []
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
+                                        by_epoch=False, interval=iters)
+
+
 def det_small_cfg(det_root, work_dir, iters, batch_size=4):
     """The synthetic SSDLite config on a tiny set, ``iters`` iterations."""
     from mmengine.config import Config
@@ -94,12 +105,7 @@ def det_small_cfg(det_root, work_dir, iters, batch_size=4):
     cfg.val_evaluator.ann_file = os.path.join(
         det_root, 'annotations', 'instances_val.json')
     cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
-                         val_interval=iters)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        by_epoch=False, interval=iters)
+    _short_iteration_schedule(cfg, iters)
     cfg.log_processor = dict(by_epoch=False)
     return cfg
 
@@ -118,16 +124,11 @@ def seg_small_cfg(seg_root, work_dir, iters):
     cfg.crop_size = (64, 64)
     cfg.model.data_preprocessor.size = (64, 64)
     for t in cfg.train_dataloader.dataset.pipeline:
-        if t['type'] in ('RandomResize', ):
+        if t['type'] == 'RandomResize':
             t['scale'] = (64, 64)
         if t['type'] == 'RandomCrop':
             t['crop_size'] = (64, 64)
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
-                         val_interval=iters)
-    cfg.param_scheduler = []
-    cfg.default_hooks.logger.interval = 1
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook',
-                                        by_epoch=False, interval=iters)
+    _short_iteration_schedule(cfg, iters)
     return cfg
 
 
