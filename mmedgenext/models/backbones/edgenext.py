@@ -334,9 +334,9 @@ class EdgeNeXt(FrozenStagesMixin, BaseModule):
         """Inference form for export and int8 (the blocks' Linears as 1x1
         convs, layer scales and BatchNorms folded; see
         ``ConvEncoder.switch_to_deploy``): the same function in float, no
-        layout transposes between the matrix products; in eager CPU
-        inference the MLPs' convs run with their activation and residual
-        add as oneDNN kernels. Irreversible."""
+        layout transposes between the matrix products in an exported graph;
+        in eager CPU inference the 1x1 convs run as GEMMs on the
+        channels-last maps, activations in place. Irreversible."""
         for stage in self.stages:
             for block in stage:
                 block.switch_to_deploy()

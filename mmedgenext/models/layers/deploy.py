@@ -1,56 +1,55 @@
 """Conversions of trained layers into their inference form (see
-``switch_to_deploy`` of the EdgeNeXt blocks), and the oneDNN kernels that
-form runs at CPU inference."""
+``switch_to_deploy`` of the EdgeNeXt blocks), and how that form runs at
+eager CPU inference."""
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 
 from mmedgenext.compat import is_compiling
 
-# oneDNN runs a 1x1 conv with its activation, or with the residual add, as
-# one kernel (applied as the GEMM's output is written): the same values, one
-# pass over the map less. Only in eager CPU inference (tracing, ONNX export
-# and torch.compile see the plain ops) and for maps of at least 512
-# positions: below that (measured on 2 cores) the call's fixed cost
-# outweighs the saved pass.
-_HAS_ONEDNN_CONV = torch.backends.mkldnn.is_available() and hasattr(
-    torch.ops.mkldnn, '_convolution_pointwise')
-_FUSION_MIN_POSITIONS = 512
 
-
-def _fusable(x):
-    return (_HAS_ONEDNN_CONV and x.device.type == 'cpu'
-            and x.dtype == torch.float32 and not torch.is_grad_enabled()
+def eager_cpu_inference(x):
+    """Whether ``x`` goes through eager CPU inference: no autograd, and not
+    traced, exported or compiled (those get the plain ops, so that a graph
+    keeps its 1x1 convs)."""
+    return (x.device.type == 'cpu' and not torch.is_grad_enabled()
             and not torch.jit.is_tracing()
-            and not torch.onnx.is_in_onnx_export() and not is_compiling()
-            and x.numel() // x.shape[1] >= _FUSION_MIN_POSITIONS)
+            and not torch.onnx.is_in_onnx_export() and not is_compiling())
 
 
-def _onednn_activation(act):
-    """(attr, algorithm) of ``act`` as a oneDNN post-op, or None."""
+def as_matrix(layer):
+    """The (out, in) weight of a Linear or a 1x1 conv (a view)."""
+    return layer.weight.flatten(1)
+
+
+def _activate_in_place(act, x):
     if type(act) is nn.GELU:
-        return 'gelu', act.approximate
+        return torch.ops.aten.gelu_(x, approximate=act.approximate)
     if type(act) is nn.Hardswish:
-        return 'hardswish', None
-    return None
+        return F.hardswish(x, inplace=True)
+    return act(x)
 
 
-def conv1x1_act(conv, act, x):
-    """``act(conv(x))`` for a 1x1 ``conv``."""
-    post_op = _onednn_activation(act)
-    if post_op is None or not _fusable(x):
-        return act(conv(x))
-    return torch.ops.mkldnn._convolution_pointwise(
-        x, conv.weight, conv.bias, [0, 0], [1, 1], [1, 1], 1, post_op[0], [],
-        post_op[1])
+def mlp_residual(pwconv1, act, pwconv2, x, shortcut):
+    """``shortcut + pwconv2(act(pwconv1(x)))`` for 1x1 convs on NCHW maps.
 
-
-def conv1x1_add(conv, x, other):
-    """``conv(x) + other`` for a 1x1 ``conv``."""
-    if not _fusable(x):
-        return conv(x) + other
-    return torch.ops.mkldnn._convolution_pointwise(
-        x, other, conv.weight, conv.bias, [0, 0], [1, 1], [1, 1], 1, 'add',
-        1.0, None, [], None)
+    At eager CPU inference the convs run as two GEMMs on the channels-last
+    view of the maps (a view: the backbone stores its maps channels-last),
+    the activation in place and the residual add as the second GEMM's
+    accumulator (``addmm_``): the same values with no 4x-wide temporary but
+    the hidden map itself. On maps of a few thousand positions a GEMM costs
+    less than oneDNN's 1x1 conv, and fewer large temporaries save the page
+    faults of fresh allocations at batch 8 (docs/measurements.md).
+    """
+    if not eager_cpu_inference(x):
+        return shortcut + pwconv2(act(pwconv1(x)))
+    B, C, H, W = shortcut.shape
+    tokens = x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
+    hidden = _activate_in_place(
+        act, F.linear(tokens, as_matrix(pwconv1), pwconv1.bias))
+    out = shortcut.permute(0, 2, 3, 1).reshape(-1, C) + pwconv2.bias
+    out.addmm_(hidden, as_matrix(pwconv2).t())
+    return out.view(B, H, W, C).permute(0, 3, 1, 2)
 
 
 def _bn_affine(bn):

@@ -11,7 +11,7 @@ from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .deploy import conv1x1_act, conv1x1_add, linear_to_conv1x1
+from .deploy import linear_to_conv1x1, mlp_residual
 from .norm import build_norm, is_batch_norm
 from .positional_encoding import FourierPositionalEncoding
 from .xca import CrossCovarianceAttention
@@ -48,9 +48,9 @@ class _PointwiseMLPBlock(nn.Module):
         Linears become 1x1 convs on the NCHW map, so no layout transposes
         sit between the quantized ops; a BatchNorm is folded into the first
         conv, the layer scale into the second. The same function in float,
-        up to rounding; at CPU inference the activation and the residual add
-        run inside the convs' oneDNN kernels. Irreversible (build a new
-        model to train)."""
+        up to rounding; at eager CPU inference the convs run as GEMMs with
+        the activation in place and the residual add as the accumulator
+        (``mlp_residual``). Irreversible (build a new model to train)."""
         if self.deploy:
             return
         if isinstance(self.norm, _BatchNorm):
@@ -66,8 +66,8 @@ class _PointwiseMLPBlock(nn.Module):
         """``shortcut`` + the layer-scaled ``MLP(norm(x))``; NCHW maps."""
         x = self.norm(x)
         if self.deploy:  # inference only: no drop path
-            x = conv1x1_act(self.pwconv1, self.act, x)
-            return conv1x1_add(self.pwconv2, x, shortcut)
+            return mlp_residual(self.pwconv1, self.act, self.pwconv2, x,
+                                shortcut)
         x = self.pwconv2(self.act(self.pwconv1(x.permute(0, 2, 3, 1))))
         if self.gamma is not None:
             x = self.gamma * x

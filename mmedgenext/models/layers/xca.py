@@ -3,7 +3,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .deploy import linear_to_conv1x1
+from .deploy import as_matrix, eager_cpu_inference, linear_to_conv1x1
 
 
 class CrossCovarianceAttention(nn.Module):
@@ -50,14 +50,16 @@ class CrossCovarianceAttention(nn.Module):
     def forward(self, x):
         """x: (B, C, H, W) map -> (B, C, H, W)."""
         B, C, H, W = x.shape
-        if self.deploy:
+        if self.deploy and not eager_cpu_inference(x):
             q, k, v = self.qkv(x).reshape(B, 3, self.num_heads,
                                           C // self.num_heads, H * W).unbind(1)
             return self.proj(self._attend(q, k, v).reshape(B, C, H, W))
-        tokens = x.flatten(2).transpose(1, 2)  # (B, HW, C)
-        qkv = self.qkv(tokens).reshape(B, H * W, 3, self.num_heads,
-                                       C // self.num_heads)
+        # Tokens (B, HW, C); the deploy form's 1x1 convs run as the same
+        # GEMMs at eager CPU inference (cheaper than oneDNN's 1x1 conv there).
+        tokens = x.flatten(2).transpose(1, 2)
+        qkv = F.linear(tokens, as_matrix(self.qkv), self.qkv.bias).reshape(
+            B, H * W, 3, self.num_heads, C // self.num_heads)
         q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)
         x = self._attend(q, k, v).permute(0, 3, 1, 2).reshape(B, H * W, C)
-        x = self.proj_drop(self.proj(x))
+        x = self.proj_drop(F.linear(x, as_matrix(self.proj), self.proj.bias))
         return x.transpose(1, 2).reshape(B, C, H, W)
