@@ -3,10 +3,9 @@ config's task (as mmdeploy's codebase tasks: one class per kind of model,
 chosen from the config, so that export, checks, evaluation and drawing ask
 it instead of switching on the task themselves).
 
-Task modules import only torch, numpy and mmengine at the top: the light
-:mod:`mmedgenext.apis` reads their default input sizes. Library code that
-is heavy or optional (ONNX Runtime, mmseg, the inference APIs) is imported
-where it is used.
+Task modules import no runtime (ONNX Runtime, OpenVINO) and no inference
+API at the top: the light :mod:`mmedgenext.apis` reads their default input
+sizes. Those are imported where they are used.
 """
 import os.path as osp
 

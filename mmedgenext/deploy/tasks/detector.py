@@ -4,6 +4,7 @@ mmdet's test_cfg does them."""
 import numpy as np
 import torch
 import torch.nn as nn
+from mmdet.evaluation.functional import bbox_overlaps
 from mmdet.models.dense_heads import SSDHead
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import delta2bbox
@@ -151,16 +152,6 @@ def match_detections(ref, boxes, scores, labels, box_tol):
     return box_diff, score_diff
 
 
-def _iou(a, b):
-    """IoU matrix of (N, 4) and (M, 4) boxes."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(-1)
-    area_a = (a[:, 2:] - a[:, :2]).prod(-1)
-    area_b = (b[:, 2:] - b[:, :2]).prod(-1)
-    return inter / (area_a[:, None] + area_b[None] - inter + 1e-9)
-
-
 @register_task
 class DetectorTask(DeployTask):
     """Graphs output per image, padded with label -1 and score 0: ``boxes
@@ -208,7 +199,7 @@ class DetectorTask(DeployTask):
         for a, b in pairs:
             for img in range(len(a['labels'])):
                 ref = a['scores'][img] >= self.int8_score_thr
-                iou = _iou(a['boxes'][img][ref], b['boxes'][img])
+                iou = bbox_overlaps(a['boxes'][img][ref], b['boxes'][img])
                 same = a['labels'][img][ref][:, None] == b['labels'][img][
                     None]
                 hits = (iou >= 0.5) & same
