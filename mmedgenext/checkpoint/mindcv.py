@@ -115,12 +115,14 @@ def _by_name(path, arch, network, layout):
     expected = OrderedDict(layout)
     missing = [n for n in expected if n not in got]
     unknown = [n for n in got if n not in expected]
-    if missing or unknown:
+    problems = [f'{len(names)} {what} ({", ".join(names[:3])})'
+                for names, what in ((missing, 'of its tensors missing'),
+                                    (unknown, 'names it does not have'))
+                if names]
+    if problems:
         raise ValueError(
-            f'{path} does not hold MindCV\'s edgenext_{arch}: '
-            f'{len(missing)} tensors missing ({", ".join(missing[:3])}), '
-            f'{len(unknown)} unknown ({", ".join(unknown[:3])}); truncated '
-            'file or another network')
+            f'{path} does not fit MindCV\'s edgenext_{arch}: '
+            f'{", ".join(problems)}; truncated file or another network')
     return [(n, got[n]) for n in expected]
 
 
@@ -133,7 +135,7 @@ def _by_position(path, arch, network, layout):
             f'{path} holds {len(network)} parameters, MindCV\'s '
             f'edgenext_{arch} has {len(layout)}{cut}; truncated file or '
             'another network')
-    for i, (t, (name, shape)) in enumerate(zip(network, layout)):
+    for i, (t, (name, _)) in enumerate(zip(network, layout)):
         if t.tag.rsplit('.', 1)[-1] != name.rsplit('.', 1)[-1]:
             raise ValueError(
                 f'{path}: parameter {i} is {t.tag!r}, MindCV\'s '
