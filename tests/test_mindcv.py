@@ -103,12 +103,12 @@ def classifier(arch, checkpoint=None):
     return build_model(in1k_config(arch), checkpoint)
 
 
-def logits_of_backbone(backbone, head_prefix=''):
+def logits_of_backbone(backbone):
     """The pooled, normalised features through MindCV's own classifier,
     taken from the seeded values, not from the file."""
     c = backbone.channels[-1]
-    weight = seeded_tensor(head_prefix + 'head.weight', (1000, c))
-    bias = seeded_tensor(head_prefix + 'head.bias', (1000, ))
+    weight = seeded_tensor('head.weight', (1000, c))
+    bias = seeded_tensor('head.bias', (1000, ))
     with torch.no_grad():
         return backbone.eval()(X)[0] @ weight.T + bias
 
