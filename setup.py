@@ -72,6 +72,7 @@ setup(
         'ftfy',  # mmseg.models imports these without declaring them
         'regex',
         'onnx',  # tools/export_onnx.py, tools/quantize_onnx.py
+        'protobuf>=4.22',  # MindSpore .ckpt files (GetMessageClass)
         'onnxruntime',
         'onnxslim',  # export_onnx.py --simplify
     ],

@@ -1,11 +1,14 @@
 """Convert a checkpoint to this plugin's layout: an EdgeNeXt one (official,
-timm, mmpretrain) to an mmpretrain-style classifier checkpoint holding
-``backbone.*`` (mmedgenext.EdgeNeXt) and ``head.fc.*`` (LinearClsHead); an
-EdgeFormer one (the authors' ml-cvnets files) to the state dict of the
-matching classifier, SSDLite or DeepLabv3 config's model. With ``--config``
-the result is checked to load strictly into that config's model.
+timm, mmpretrain, MindCV's MindSpore .ckpt) to an mmpretrain-style
+classifier checkpoint holding ``backbone.*`` (mmedgenext.EdgeNeXt) and
+``head.fc.*`` (LinearClsHead); an EdgeFormer one (the authors' ml-cvnets
+files) to the state dict of the matching classifier, SSDLite or DeepLabv3
+config's model. With ``--config`` the result is checked to load strictly
+into that config's model.
 
     python tools/convert_checkpoint.py edgenext_small.pth edgenext_small_mm.pth
+    python tools/convert_checkpoint.py edgenext_small-f530c372.ckpt \\
+        edgenext_small_mindcv.pth
     python tools/convert_checkpoint.py checkpoint_ema_avg.pt ssd_mm.pth \\
         --config configs/ssdlite_edgeformer_s_coco.py
 """
@@ -29,7 +32,8 @@ def parse_args():
                         'strictly into this config\'s model')
     parser.add_argument('--checkpoint-key', default='auto',
                         help="container to read: 'state_dict', 'model_ema', "
-                        "'model' (default: the first present, in that order)")
+                        "'model' (default: the first present, in that order; "
+                        "a MindCV training file holds model_ema and model)")
     parser.add_argument('--trust-checkpoint', action='store_true',
                         help='unpickle arbitrary objects (trusted files only)')
     return parser.parse_args()

@@ -1,7 +1,9 @@
 """Evaluate a checkpoint on a detection, segmentation or classification
-config; the authors' EdgeNeXt release files are accepted as they are.
+config; the authors' and MindCV's EdgeNeXt release files are accepted as
+they are.
 
     python tools/test.py configs/edgenext_small_in1k.py edgenext_small.pth
+    python tools/test.py configs/edgenext_small_in1k.py mindcv_edgenext_small
     python tools/test.py CONFIG CHECKPOINT --show-dir vis/
 """
 import argparse

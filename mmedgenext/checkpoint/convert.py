@@ -32,13 +32,29 @@ _MMPRETRAIN_RULES = [
     (r'^head\.fc\.', 'head.'),
 ]
 _OFFICIAL_RULES = [(r'^norm\.', 'norm3.')]
+# MindCV (mindcv/models/edgenext.py): LayerNorms (the downsampling layers'
+# and every norm*) hold gamma/beta, the conv encoder's layer scale is
+# gamma1; the SDTA's gamma/gamma_xca are the official names.
+_MINDCV_NORM = r'^(downsample_layers\.\d\.[01]|(?:.*\.)?norm(?:_xca)?)\.'
+_MINDCV_RULES = [
+    (_MINDCV_NORM + r'gamma$', r'\1.weight'),
+    (_MINDCV_NORM + r'beta$', r'\1.bias'),
+    (r'\.gamma1$', '.gamma'),
+    *_OFFICIAL_RULES,
+]
 _MMEDGENEXT_RULES = [(r'^head\.fc\.', 'head.')]
 
 _RULES = dict(
     official=_OFFICIAL_RULES,
     timm=_TIMM_RULES,
     mmpretrain=_MMPRETRAIN_RULES,
+    mindcv=_MINDCV_RULES,
     mmedgenext=_MMEDGENEXT_RULES)
+
+# Layouts no OpenMMLab model consumes as they are, which the Runner's loader
+# hands on as classifier checkpoints; the plugin's own and mmpretrain's
+# checkpoints already fit the models they were trained with.
+CONVERTED_ON_LOAD = ('official', 'timm', 'mindcv')
 
 # Containers that hold the weights, in order of preference when several are
 # present: the reference's evaluation (main.py --eval) reads 'model_ema' from
@@ -77,13 +93,15 @@ def detect_format(state_dict):
         return 'mmpretrain'
     if any(k.startswith('backbone.downsample_layers.') for k in keys):
         return 'mmedgenext'
+    if 'downsample_layers.0.1.gamma' in state_dict:  # the stem's LayerNorm
+        return 'mindcv'
     if any(k.startswith('downsample_layers.0.0.') for k in keys):
         return 'official' if any(k.startswith('norm.') for k in keys) \
             else 'mmedgenext'
     raise ValueError(
         'Unrecognised checkpoint: it holds no EdgeNeXt weights in the '
-        'official, timm, mmpretrain or mmedgenext layout (first keys: '
-        f'{keys[:5]})')
+        'official, timm, mmpretrain, MindCV or mmedgenext layout (first '
+        f'keys: {keys[:5]})')
 
 
 def convert_state_dict(state_dict):

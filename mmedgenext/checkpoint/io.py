@@ -14,6 +14,8 @@ import torch
 
 from mmedgenext.compat import TORCH_VERSION
 
+from .mindcv import read_mindcv_checkpoint
+from .mindspore_ckpt import is_mindspore_checkpoint
 from .zoo import MODEL_ZOO
 
 
@@ -112,10 +114,13 @@ def read_checkpoint(path, trust_checkpoint=False, map_location='cpu'):
 
     A file that needs any other global is refused with an error naming it,
     unless ``trust_checkpoint=True`` (full unpickling: only for files whose
-    origin you trust).
+    origin you trust). A MindSpore checkpoint (MindCV's EdgeNeXt) is read
+    by :func:`read_mindcv_checkpoint`, which never runs code.
     """
     if not os.path.isfile(path):
         raise FileNotFoundError(f'Checkpoint file not found: {path}')
+    if is_mindspore_checkpoint(path):
+        return read_mindcv_checkpoint(path)
     if trust_checkpoint:
         return torch.load(path, map_location=map_location, weights_only=False)
     try:

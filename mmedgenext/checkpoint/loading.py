@@ -3,7 +3,8 @@ from collections import defaultdict
 
 from mmengine.logging import print_log
 
-from .convert import convert_state_dict, extract_state_dict
+from .convert import (CONVERTED_ON_LOAD, convert_state_dict, detect_format,
+                      extract_state_dict, to_classifier_layout)
 from .io import read_checkpoint, resolve_checkpoint
 
 
@@ -21,14 +22,40 @@ def _summarise(keys, limit=12):
     return ', '.join(parts[:limit]) + more
 
 
+def _under_prefix(state, prefix, path):
+    """The weights under ``prefix``, without it, and the format of a file
+    the Runner's loader converts (official, timm, MindCV): such a file is
+    taken as that classifier checkpoint (``backbone.*``, ``head.fc.*``), as
+    mmengine's ``PretrainedInit`` with a prefix reads it."""
+    fmt = None
+    if not any(k.startswith(prefix) for k in state):
+        try:
+            fmt = detect_format(state)
+        except ValueError:
+            pass
+        if fmt in CONVERTED_ON_LOAD:
+            state = to_classifier_layout(state)[0]
+        else:
+            fmt = None
+    state = {k[len(prefix):]: v for k, v in state.items()
+             if k.startswith(prefix)}
+    if not state:
+        raise ValueError(
+            f'No key of {path} starts with prefix={prefix!r}; check the '
+            'prefix (e.g. \'backbone.\') or drop it')
+    return state, fmt
+
+
 def load_pretrained(model, checkpoint, prefix=None, map_location='cpu',
                     checkpoint_key='auto', trust_checkpoint=False):
     """Load ``checkpoint`` (path, URL or model-zoo name) into an EdgeNeXt
-    backbone, converting official, timm, mmpretrain and mmedgenext keys.
+    backbone, converting official, timm, mmpretrain, MindCV and mmedgenext
+    keys.
 
     ``prefix`` (as mmengine's ``PretrainedInit``) keeps only the keys that
     start with it, without it: ``'backbone.'`` takes the backbone of a
-    classifier, detector or segmentor checkpoint.
+    classifier, detector or segmentor checkpoint (an official, timm or
+    MindCV file counts as the classifier checkpoint the Runner reads).
 
     Raises on shape mismatches (naming the key and both shapes); logs missing
     and unexpected keys in one report. Returns that report as a dict.
@@ -36,14 +63,11 @@ def load_pretrained(model, checkpoint, prefix=None, map_location='cpu',
     path = resolve_checkpoint(checkpoint)
     state = extract_state_dict(
         read_checkpoint(path, trust_checkpoint, map_location), checkpoint_key)
+    source_fmt = None
     if prefix:
-        state = {k[len(prefix):]: v for k, v in state.items()
-                 if k.startswith(prefix)}
-        if not state:
-            raise ValueError(
-                f'No key of {path} starts with prefix={prefix!r}; check the '
-                'prefix (e.g. \'backbone.\') or drop it')
+        state, source_fmt = _under_prefix(state, prefix, path)
     state, fmt, dropped = convert_state_dict(state)
+    fmt = source_fmt or fmt
     classifier = [k for k in state if k.startswith('head.')]
     state = {k: v for k, v in state.items() if not k.startswith('head.')}
 

@@ -7,23 +7,23 @@ upstream open-mmlab/mmengine#1655, fix proposed in #1650),
 and the authors' EdgeNeXt files (training ``args``, their key names) cannot
 be given to ``load_from`` or ``tools/test.py``. Registered in place of
 mmengine's loaders, this reads every file through :func:`read_checkpoint`
-(allow-listed, code never runs) and hands the authors' and timm's EdgeNeXt
-files to the Runner as classifier checkpoints, and the EdgeFormer authors'
-ml-cvnets files as the matching classifier, SSD or DeepLabv3 model's.
-Paths, URLs and model-zoo names are all accepted.
+(allow-listed, code never runs) and hands the authors', timm's and MindCV's
+(MindSpore ``.ckpt``) EdgeNeXt files to the Runner as classifier
+checkpoints, and the EdgeFormer authors' ml-cvnets files as the matching
+classifier, SSD or DeepLabv3 model's. Paths, URLs and model-zoo names are
+all accepted.
 """
 from mmengine.runner import CheckpointLoader
 
-from .convert import detect_format, extract_state_dict, to_classifier_layout
+from .convert import (CONVERTED_ON_LOAD, detect_format, extract_state_dict,
+                      to_classifier_layout)
 from .cvnets import convert_cvnets_state_dict, is_cvnets_edgeformer
 from .io import read_checkpoint, resolve_checkpoint
 
-# Layouts no OpenMMLab model consumes as they are; the plugin's own and
-# mmpretrain's checkpoints already fit the models they were trained with.
-_CONVERTED_ON_LOAD = ('official', 'timm')
 
-
-def load_for_runner(filename, map_location=None):
+def load_from_mmedgenext(filename, map_location=None):
+    """The Runner's reader of local and http(s) files. mmengine logs
+    ``Loads checkpoint by {name[10:]} backend``: "mmedgenext" here."""
     checkpoint = read_checkpoint(
         resolve_checkpoint(filename), map_location=map_location or 'cpu')
     try:
@@ -38,11 +38,12 @@ def load_for_runner(filename, map_location=None):
         fmt = detect_format(state)
     except ValueError:  # not an EdgeNeXt checkpoint: as it is
         return checkpoint
-    if fmt not in _CONVERTED_ON_LOAD:
+    if fmt not in CONVERTED_ON_LOAD:
         return checkpoint
     converted, fmt, _ = to_classifier_layout(state)
     return dict(state_dict=converted, meta=dict(source_format=fmt))
 
 
 CheckpointLoader.register_scheme(
-    prefixes=('', 'http://', 'https://'), loader=load_for_runner, force=True)
+    prefixes=('', 'http://', 'https://'), loader=load_from_mmedgenext,
+    force=True)
