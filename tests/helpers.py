@@ -1,13 +1,19 @@
 """Helpers shared by the test modules (conftest.py keeps the fixtures)."""
 import argparse
+import functools
+import math
 import os
 
 import numpy as np
 import torch
+from fixtures.seeded_weights import checksums, seeded_images, seeded_state_dict
 from PIL import Image
-from reference_edgenext import official_state_dict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# The released variants, as the authors' fixtures name them
+# (tests/fixtures/edgenext_official/, made by make_edgenext_official.py).
+OFFICIAL_VARIANTS = ('xx_small', 'x_small', 'small', 'base',
+                     'xx_small_bn_hs', 'x_small_bn_hs', 'small_bn_hs')
 
 
 def cfg_path(name):
@@ -35,11 +41,51 @@ def randomize_(model, seed=0):
     return model
 
 
+def official_fixture(arch):
+    """What the authors' ``edgenext_<arch>`` computed (see
+    tests/fixtures/make_edgenext_official.py): their key layout, the seeds
+    of the weights and input, their outputs."""
+    return _load_fixture(os.path.join('edgenext_official', f'{arch}.pt'))
+
+
+@functools.lru_cache(maxsize=None)
+def _load_fixture(name):
+    return torch.load(os.path.join(ROOT, 'tests', 'fixtures', name),
+                      weights_only=True)
+
+
+def official_weights(arch, seed=None):
+    """Weights in the authors' layout for ``arch``: by default those their
+    model ran with in the fixture (checked against its checksums), else
+    other seeded values for the same keys."""
+    weights = _official_weights(arch, seed)
+    return {k: v.clone() for k, v in weights.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _official_weights(arch, seed):
+    fixture = official_fixture(arch)
+    if seed is not None:
+        return seeded_state_dict(fixture['layout'], seed)
+    weights = seeded_state_dict(fixture['layout'], fixture['weight_seed'])
+    for key, sums in checksums(weights).items():
+        recorded = fixture['checksums'][key]
+        assert all(math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+                   for a, b in zip(sums, recorded)), key
+    return weights
+
+
+def official_input(arch):
+    """The batch the authors' model ran on in the fixture."""
+    spec = official_fixture(arch)['input']
+    return seeded_images(spec['shape'], spec['seed'])
+
+
 def save_official(tmp_path, arch, state_dict=None, **extra):
     """An official release file: weights under 'model' beside the training
     args (an argparse.Namespace), as the authors' checkpoints are stored.
-    The weights are ``official_state_dict(arch)`` unless given."""
-    sd = official_state_dict(arch) if state_dict is None else state_dict
+    The weights are ``official_weights(arch)`` unless given."""
+    sd = official_weights(arch) if state_dict is None else state_dict
     path = tmp_path / f'edgenext_{arch}.pth'
     torch.save(dict(model=sd, epoch=299,
                     args=argparse.Namespace(model=f'edgenext_{arch}',

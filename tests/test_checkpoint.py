@@ -7,16 +7,13 @@ import sys
 
 import pytest
 import torch
-from helpers import RunsCode, randomize_, save_official
+from helpers import ROOT, RunsCode, official_weights, randomize_, save_official
 from mmengine.logging import MMLogger
-from reference_edgenext import official_state_dict
 
 from mmedgenext.checkpoint import (MODEL_ZOO, UnsafeCheckpointError,
                                    convert_state_dict, load_pretrained,
                                    read_checkpoint)
 from mmedgenext.models import EdgeNeXt
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def assert_loaded(model, sd):
@@ -52,7 +49,7 @@ def test_zoo_lists_the_three_edgeformer_files():
 
 @pytest.mark.parametrize('container', ['model', 'model_ema', 'state_dict'])
 def test_official_containers(container, tmp_path):
-    sd = official_state_dict('xx_small')
+    sd = official_weights('xx_small')
     path = tmp_path / 'ckpt.pth'
     torch.save({container: sd, 'epoch': 3}, path)
     model = EdgeNeXt('xx_small')
@@ -66,13 +63,13 @@ def test_official_containers(container, tmp_path):
 
 
 def test_ema_is_preferred_as_the_reference_evaluates_it(tmp_path):
-    ema = official_state_dict('xx_small', seed=1)
+    ema = official_weights('xx_small', seed=11)
     _, path = save_official(tmp_path, 'xx_small', model_ema=ema)
     model = EdgeNeXt('xx_small')
     load_pretrained(model, path)
     assert_loaded(model, ema)
     load_pretrained(model, path, checkpoint_key='model')
-    assert_loaded(model, official_state_dict('xx_small'))
+    assert_loaded(model, official_weights('xx_small'))
     with pytest.raises(KeyError, match='not in the checkpoint'):
         load_pretrained(model, path, checkpoint_key='ema')
 
@@ -92,7 +89,7 @@ def test_plugin_checkpoint_from_a_detector(tmp_path):
 
 
 def test_report_is_logged(tmp_path):
-    sd = official_state_dict('xx_small')
+    sd = official_weights('xx_small')
     sd['stages.0.0.extra'] = torch.zeros(3)
     path = tmp_path / 'ckpt.pth'
     torch.save(dict(model=sd), path)
@@ -151,7 +148,7 @@ def test_zoo_name_downloads_once_into_the_hub_cache(tmp_path, monkeypatch):
     model.init_weights()
     cached = tmp_path / 'torch_home/hub/checkpoints/edgenext_xx_small.pth'
     assert cached.is_file()
-    assert_loaded(model, official_state_dict('xx_small'))
+    assert_loaded(model, official_weights('xx_small'))
 
 
 def test_unreachable_url_says_what_to_do(tmp_path, monkeypatch):
@@ -164,7 +161,7 @@ def test_unreachable_url_says_what_to_do(tmp_path, monkeypatch):
 def test_malicious_checkpoint_is_refused(tmp_path):
     marker = str(tmp_path / 'pwned')
     path = tmp_path / 'evil.pth'
-    torch.save(dict(model=official_state_dict('xx_small'),
+    torch.save(dict(model=official_weights('xx_small'),
                     payload=RunsCode(marker)), path)
     with pytest.raises(UnsafeCheckpointError, match='os.makedirs'):
         load_pretrained(EdgeNeXt('xx_small'), str(path))
@@ -200,7 +197,7 @@ def test_convert_tool_writes_a_classifier_checkpoint(tmp_path):
     sd = converted['state_dict']
     assert 'backbone.norm3.weight' in sd and 'head.fc.weight' in sd
     assert converted['meta']['source_format'] == 'official'
-    official, _, _ = convert_state_dict(official_state_dict('small_bn_hs'))
+    official, _, _ = convert_state_dict(official_weights('small_bn_hs'))
     assert torch.equal(sd['backbone.stages.2.8.xca.qkv.weight'],
                        official['stages.2.8.xca.qkv.weight'])
     model = EdgeNeXt('small_bn_hs')
@@ -218,7 +215,7 @@ class _ReachesThroughGetattr:
 
 def test_getattr_beyond_history_buffer_statistics_is_refused(tmp_path):
     path = tmp_path / 'evil.pth'
-    torch.save(dict(model=official_state_dict('xx_small'),
+    torch.save(dict(model=official_weights('xx_small'),
                     payload=_ReachesThroughGetattr()), path)
     with pytest.raises(UnsafeCheckpointError, match='getattr'):
         read_checkpoint(str(path))
