@@ -10,6 +10,7 @@ import sys
 import mmcv
 
 from mmedgenext.apis import load_config
+from mmedgenext.checkpoint import refuse_unsafe_checkpoints
 from mmedgenext.deploy.tasks import task_for
 
 
@@ -33,8 +34,9 @@ def main():
         sys.exit(f'error: cannot read image {args.image}: {e}')
     if image is None:
         sys.exit(f'error: cannot read image {args.image}')
-    task_for(cfg).infer_and_draw(args.checkpoint, image, args.out,
-                                 args.device, args.score_thr)
+    with refuse_unsafe_checkpoints():
+        task_for(cfg).infer_and_draw(args.checkpoint, image, args.out,
+                                     args.device, args.score_thr)
     print(f'{args.out} written')
 
 

@@ -12,7 +12,8 @@ from mmengine.runner import load_checkpoint
 from mmengine.utils import import_modules_from_strings
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
-from mmedgenext.checkpoint import resolve_checkpoint
+from mmedgenext.checkpoint import (refuse_unsafe_checkpoints,
+                                   resolve_checkpoint)
 from mmedgenext.deploy.tasks import task_for
 
 
@@ -44,7 +45,8 @@ def input_shape(cfg, shape=None):
 
 def build_model(cfg, checkpoint=None):
     """The config's model in eval mode, with the weights of ``checkpoint``
-    (a path, URL or model-zoo name, loaded strictly) or, for None/'none',
+    (a path, URL or model-zoo name, loaded strictly; a file that would run
+    code is refused) or, for None/'none',
     the config's random initialisation. The backbone's own pretrained
     ``init_cfg`` is dropped, so nothing is downloaded."""
     cfg.model.backbone.init_cfg = None
@@ -60,6 +62,7 @@ def build_model(cfg, checkpoint=None):
             logger.setLevel(level)
     else:
         resolve_checkpoint(checkpoint)  # FileNotFoundError naming the path
-        load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                        logger='silent')
+        with refuse_unsafe_checkpoints():
+            load_checkpoint(model, checkpoint, map_location='cpu',
+                            strict=True, logger='silent')
     return model.eval()

@@ -80,20 +80,24 @@ def check_data_roots(cfg, loaders=_LOADERS):
 def run_runner(cfg, action, loaders=_LOADERS):
     """Build the config's Runner (its ``runner_type`` if it names one) and
     call ``action`` ('train' or 'test') on it, on the CPU too with
-    ``--launcher pytorch``. A missing data path or an unreadable image ends
-    the process with one ``error:`` line instead of a traceback."""
+    ``--launcher pytorch``. A checkpoint that would run code
+    (``load_from``, ``resume``), a missing data path or an unreadable image
+    ends the process with one ``error:`` line instead of a traceback."""
     from mmengine.registry import RUNNERS
     from mmengine.runner import Runner
 
+    from mmedgenext.checkpoint import (UnsafeCheckpointError,
+                                       refuse_unsafe_checkpoints)
     from mmedgenext.datasets import dataset_error_message
     init_cpu_distributed(cfg)
     try:
         check_data_roots(cfg, loaders)
         runner = (RUNNERS.build(cfg)
                   if 'runner_type' in cfg else Runner.from_cfg(cfg))
-        getattr(runner, action)()
+        with refuse_unsafe_checkpoints():
+            getattr(runner, action)()
         finish_distributed()
-    except DataNotFoundError as e:
+    except (DataNotFoundError, UnsafeCheckpointError) as e:
         sys.exit(f'error: {e}')
     except Exception as e:
         message = dataset_error_message(e)
