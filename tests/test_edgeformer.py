@@ -7,8 +7,8 @@ import sys
 
 import pytest
 import torch
-from helpers import (ROOT, assert_close_to_range, authors_state_dict,
-                     cfg_path, edgeformer_reference)
+from helpers import (ROOT, assert_close_to_range, authors_state_dict, cfg_path,
+                     edgeformer_reference)
 
 from mmedgenext.models import EdgeFormer
 

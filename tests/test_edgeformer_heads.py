@@ -35,17 +35,13 @@ def test_exact_sizes(name, params):
     assert n_params(build_model(load_config(cfg_path(name)))) == params
 
 
-def det_sample(img_shape, ori_shape=None, gt=None):
-    """A DetDataSample as mmdet's test pipeline makes it (Resize without
-    keeping the ratio, then PackDetInputs), optionally with ground truth
-    ``(pixel boxes, 0-based labels)``."""
+def det_sample(img_shape, gt=None):
+    """A DetDataSample of an image the network sees as it is, optionally
+    with ground truth ``(pixel boxes, 0-based labels)``."""
     from mmdet.structures import DetDataSample
     from mmengine.structures import InstanceData
-    ori_shape = ori_shape or img_shape
     sample = DetDataSample(metainfo=dict(
-        img_shape=img_shape, ori_shape=ori_shape,
-        scale_factor=(img_shape[1] / ori_shape[1],
-                      img_shape[0] / ori_shape[0])))
+        img_shape=img_shape, ori_shape=img_shape, scale_factor=(1., 1.)))
     if gt is not None:
         sample.gt_instances = InstanceData(bboxes=gt[0], labels=gt[1])
     return sample
@@ -152,7 +148,7 @@ def test_ssd_rescales_to_the_original_image_as_the_authors(authors_ssd):
 
 
 @pytest.mark.slow
-def test_ssd_max_per_img_keeps_the_best_detections(authors_ssd):
+def test_ssd_max_per_img_keeps_the_authors_best_detections(authors_ssd):
     """The authors keep 200 per class and no cap across classes; with
     ``max_per_img`` the highest-scoring of theirs remain."""
     reference, _, model, _, maps = authors_ssd
