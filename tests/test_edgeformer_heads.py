@@ -374,8 +374,9 @@ def test_classifier_config_trains_a_step():
     cfg = load_config(cfg_path('edgeformer_s_in1k.py'))
     model = build_model(cfg).train()
     assert model.head.dropout.p == 0.2  # ml-cvnets' classifier_dropout
-    data = dict(inputs=[torch.randint(0, 255, (3, 96, 96), dtype=torch.uint8)
-                        for _ in range(2)],
+    g = torch.Generator().manual_seed(0)
+    data = dict(inputs=[torch.randint(0, 255, (3, 96, 96), dtype=torch.uint8,
+                                      generator=g) for _ in range(2)],
                 data_samples=[DataSample().set_gt_label(i) for i in (1, 2)])
     data = model.data_preprocessor(data, training=True)
     losses = model(**data, mode='loss')
