@@ -115,6 +115,37 @@ def train_briefly(cfg, work):
                                               f'iter_{runner.iter}.pth')
 
 
+def edgeformer_reference(task):
+    """What the EdgeFormer authors' own ``task`` model computed on seeded
+    weights (tests/fixtures/make_edgeformer_reference.py)."""
+    return torch.load(
+        os.path.join(ROOT, 'tests', 'fixtures', 'edgeformer_reference',
+                     f'{task}.pt'), weights_only=True)
+
+
+def authors_state_dict(reference):
+    """The state dict the authors' model of ``reference`` ran with, as
+    their ``state_dict()`` saves it (bare, their key names; keys that name
+    one tensor twice hold one value), checked against the recorded
+    checksums."""
+    state = seeded_state_dict(reference['layout'], reference['weight_seed'])
+    for key, owner in reference['shared'].items():
+        state[key] = state[owner].clone()
+    sums = checksums(state)
+    assert list(sums) == list(reference['checksums'])
+    ours, theirs = (np.array(list(d.values())) for d in
+                    (sums, reference['checksums']))
+    bad = ~np.isclose(ours, theirs, rtol=1e-9, atol=1e-9).all(1)
+    assert not bad.any(), np.array(list(sums))[bad][:5]
+    return state
+
+
+def assert_close_to_range(out, ref, rel=1e-4):
+    """Largest error at most ``rel`` of the reference output's range."""
+    err = (out - ref).abs().max().item()
+    assert err <= rel * (ref.max() - ref.min()).item(), err
+
+
 def assert_same_detections(ours, theirs, box_tol=320 * 1e-4):
     """Equal as sets per class: random weights give exact score ties, which
     NMS may list in either order."""
