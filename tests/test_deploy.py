@@ -93,6 +93,22 @@ def test_quantized_classifier_runs(classifier, tmp_path):
         mean_diff_over_std=diff.mean() / f.std()), rel=1e-6)
 
 
+def test_segmentor_int8_comparison():
+    """SegmentorTask.compare_int8 against mmseg's IoUMetric areas with the
+    float label maps as ground truth: a class only int8 predicts counts,
+    with IoU 0."""
+    from mmseg.evaluation import IoUMetric
+    f = np.array([[[0, 0, 1, 1], [0, 0, 1, 1]]])
+    q = np.array([[[0, 2, 1, 1], [0, 0, 1, 3]]])
+    task = task_for(load_config(SEG_SYN))
+    report = task.compare_int8([(dict(labels=f), dict(labels=q))])
+    intersect, union = IoUMetric.intersect_and_union(
+        torch.from_numpy(q[0]), torch.from_numpy(f[0]), 4, 255)[:2]
+    assert report == pytest.approx(dict(
+        images=1, pixel_agreement=6 / 8,
+        miou_vs_float=float((intersect / union).mean())))
+
+
 def _detections(*images, rows=4):
     """Graph outputs for images given as (box, score, label) lists, padded
     as the detector graph pads (label -1, score 0)."""
