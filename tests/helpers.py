@@ -3,6 +3,8 @@ import argparse
 import functools
 import math
 import os
+import subprocess
+import sys
 
 import numpy as np
 import torch
@@ -248,3 +250,16 @@ def one_class_miou(seg_root, k, num_classes=4):
     counts = np.bincount(labels, minlength=num_classes)
     present = (counts > 0) | (np.arange(num_classes) == k)
     return 100 * counts[k] / labels.size / present.sum()
+
+
+def run_tool(*args, timeout=600):
+    """``python tools/...`` as a user runs it from the repository root,
+    with this checkout's package first on the path; the finished process
+    (text output). One PyTorch thread (OMP_NUM_THREADS=1): on a shared
+    2-core machine a second one waits at every barrier for a descheduled
+    partner, ten times slower at these tiny sizes."""
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=os.pathsep.join(
+        p for p in (ROOT, os.environ.get('PYTHONPATH')) if p))
+    return subprocess.run([sys.executable, *map(str, args)], cwd=ROOT,
+                          env=env, capture_output=True, text=True,
+                          timeout=timeout)

@@ -24,8 +24,9 @@ takes them; EdgeNeXt: its four stages).
 --deploy times timm's EdgeNeXt classifier (the reference point), the
 backbone (four maps), and the classifier, SSDLite detector (NMS included)
 and DeepLabv3 segmentor (label map) graphs of tools/export_onnx.py, at
-batch 1 and 8, at 256 / 320 / 512 input, with p50 and p90, the CPU's int8
-and bf16 features and the library versions (docs/deploy_benchmark.md).
+batch 1 and 8 (--batch-sizes), at 256 / 320 / 512 input (or --size), with
+p50 and p90, the CPU's int8 and bf16 features and the library versions
+(docs/deploy_benchmark.md).
 """
 import argparse
 import contextlib
@@ -152,25 +153,26 @@ class _Timm(torch.nn.Module):
         return self.model(x)
 
 
-def deploy_models(arch, names):
+def deploy_models(arch, names, size=None):
     """(name, input size, module, deploy-form module) of each model timed
     by --deploy: PyTorch runs the module as trained, the runtimes the ONNX
-    export of its deploy form (see ``mmedgenext.deploy.switch_to_deploy``)."""
+    export of its deploy form (see ``mmedgenext.deploy.switch_to_deploy``).
+    Inputs are ``size`` square, by default each model's own."""
     if 'timm' in names and arch in MMPRETRAIN_ARCH:
         model = _Timm(arch).eval()
-        yield f'timm edgenext_{arch} (classifier)', 256, model, model
+        yield f'timm edgenext_{arch} (classifier)', size or 256, model, model
     if 'backbone' in names:
         model = _Backbone(arch).eval()
-        yield 'backbone (4 maps)', 256, model, switch_to_deploy(model)
+        yield 'backbone (4 maps)', size or 256, model, switch_to_deploy(model)
     for name, pattern in DEPLOY_MODELS.items():
         if name not in names or not osp.isfile(pattern.format(arch)):
             continue
         cfg = load_config(pattern.format(arch))
-        size = input_shape(cfg)[0]
+        side = size or input_shape(cfg)[0]
         model = build_model(cfg)
-        yield name, size, deploy_graph(cfg, model, (size, size),
+        yield name, side, deploy_graph(cfg, model, (side, side),
                                        deploy_form=False), deploy_graph(
-                                           cfg, model, (size, size))
+                                           cfg, model, (side, side))
 
 
 def _onnx_runner(session):
@@ -191,7 +193,7 @@ def _with_autocast(fn, device):
 
 
 def runtimes(graph, deployed, size, runtimes_, precisions, device, tmpdir,
-             threads):
+             threads, batch_sizes=(1, 8)):
     """Callables per (runtime, precision); a combination that cannot run
     gets the reason instead."""
     fns = {}
@@ -217,9 +219,9 @@ def runtimes(graph, deployed, size, runtimes_, precisions, device, tmpdir,
             compiled = torch.compile(graph)
             if precision == 'bf16':
                 compiled = _with_autocast(compiled, device)
-            # compile now, for both batch sizes, and report failures
+            # compile now, for each batch size, and report failures
             with torch.inference_mode():
-                for batch in (1, 8):
+                for batch in batch_sizes:
                     compiled(torch.zeros(batch, 3, size, size,
                                          device=device))
             fns['compile', precision] = compiled
@@ -283,20 +285,24 @@ def deploy_benchmark(args, device):
           'form (int8: tools/quantize_onnx.py recipe); "vs fp32": p50 over '
           'the same runtime\'s fp32 p50, '
           '"vs eager": over PyTorch eager fp32\n')
-    print('| arch | model | input | runtime | precision | b1 p50 | b1 p90 | '
-          'b8 p50 | b8 p90 | b1 vs fp32 | b8 vs fp32 | b1 vs eager | '
-          'b8 vs eager |')
-    print('|---|---|---|---|---|' + '---|' * 8)
+    batches = args.batch_sizes
+    columns = [f'b{b} {p}' for b in batches for p in ('p50', 'p90')] + [
+        f'b{b} vs {ref}' for ref in ('fp32', 'eager') for b in batches]
+    print('| arch | model | input | runtime | precision | ' +
+          ' | '.join(columns) + ' |')
+    print('|---|---|---|---|---|' + '---|' * len(columns))
     for arch in args.archs:
-        for name, size, graph, deployed in deploy_models(arch, args.models):
+        for name, size, graph, deployed in deploy_models(arch, args.models,
+                                                         args.size):
             graph.to(device).eval()
             deployed.to(device).eval()
             with tempfile.TemporaryDirectory() as tmpdir:
                 fns = runtimes(graph, deployed, size, args.runtimes,
-                               args.precisions, device, tmpdir, threads)
+                               args.precisions, device, tmpdir, threads,
+                               batches)
                 working = {k: v for k, v in fns.items() if callable(v)}
                 p50, p90 = {}, {}
-                for batch in (1, 8):
+                for batch in batches:
                     x = torch.rand(batch, 3, size, size,
                                    device=device).mul(255)
                     times = time_interleaved(working, x, args.rounds)
@@ -308,15 +314,16 @@ def deploy_benchmark(args, device):
                 runtime, precision = key
                 if key not in working:
                     print(f'| {arch} | {name} | {size} | {runtime} | '
-                          f'{precision} | n/a ({fns[key]}) |' + ' |' * 7)
+                          f'{precision} | n/a ({fns[key]}) |' +
+                          ' |' * (len(columns) - 1))
                     continue
                 base = runtime, 'fp32'
                 cells = []
-                for b in (1, 8):
+                for b in batches:
                     cells += [f'{p50[key, b] * 1e3:.1f}',
                               f'{p90[key, b] * 1e3:.1f}']
                 for ref in (base, ('eager', 'fp32')):
-                    for b in (1, 8):
+                    for b in batches:
                         cells.append(f'{p50[key, b] / p50[ref, b]:.2f}'
                                      if (ref, b) in p50 else '')
                 print(f'| {arch} | {name} | {size} | {runtime} | '
@@ -369,7 +376,10 @@ def main():
                         help='default: xx_small small (xx_small with '
                         '--deploy)')
     parser.add_argument('--batch-sizes', nargs='+', type=int, default=[1, 8])
-    parser.add_argument('--size', type=int, default=256)
+    parser.add_argument('--size', type=int, default=None,
+                        help='input side (default 256; with --deploy each '
+                        "model's: 256 classification, 320 detection, 512 "
+                        'segmentation)')
     parser.add_argument('--rounds', '--repeats', type=int, default=20)
     parser.add_argument('--modes', nargs='+', default=['pooled', 'maps'],
                         choices=['pooled', 'maps'])
@@ -415,16 +425,17 @@ def main():
     if args.fp16 or args.bf16:
         autocast = torch.autocast(
             device.type, torch.float16 if args.fp16 else torch.bfloat16)
-    if args.edgeformer:
-        args.archs = args.archs or ['small']
-        edgeformer_benchmark(args, device, dtype, autocast)
-        return
     if args.deploy:
         args.archs = args.archs or ['xx_small']
         args.runtimes = args.runtimes or (
             ['eager', 'compile', 'onnxruntime'] if device.type == 'cuda'
             else ['eager', 'onnxruntime', 'openvino'])
         deploy_benchmark(args, device)
+        return
+    args.size = args.size or 256
+    if args.edgeformer:
+        args.archs = args.archs or ['small']
+        edgeformer_benchmark(args, device, dtype, autocast)
         return
     args.archs = args.archs or ['xx_small', 'small']
     print(f'device={device}, threads={torch.get_num_threads()}, {dtype}, '

@@ -1,7 +1,9 @@
 """Static int8 quantization of a graph written by tools/export_onnx.py,
 calibrated on a folder of images, for ONNX Runtime (a QDQ ONNX file, which
 OpenVINO runs too) or OpenVINO (NNCF, an OpenVINO IR file), with a report
-of how far int8 moves the outputs and how fast each runs.
+of how far int8 moves the outputs and how fast each runs. With --eval-set
+int8 is held to the config's test metric: exit status 3 when it scores
+more than --max-drop points below float.
 
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
         cls.onnx --calib-dir data/synthetic/cls/train --out cls_int8.onnx
@@ -21,9 +23,10 @@ from mmengine.config import DictAction
 from mmedgenext.apis import load_config
 from mmedgenext.deploy import onnx_session, pipeline_images
 from mmedgenext.deploy.evaluation import evaluate_onnx
-from mmedgenext.deploy.profile import profile_onnx
+from mmedgenext.deploy.profile import profile_onnx, profile_openvino
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, DEFAULT_OP_TYPES,
-                                        compare_float_int8, quantize_onnx)
+                                        MAX_DROP, compare_float_int8,
+                                        metric_drop, quantize_onnx)
 from mmedgenext.deploy.runtimes import load_runtime, quantize_openvino
 from mmedgenext.utils import check_data_roots
 
@@ -44,6 +47,11 @@ def parse_args():
                         metavar='N', help="also score float and int8 with "
                         "the config's test metric on its test set (the "
                         'first N images; all without N)')
+    parser.add_argument('--max-drop', type=float, default=MAX_DROP,
+                        metavar='POINTS', help='with --eval-set: the most '
+                        'points (percent: 1 = 0.01 mAP, 1%% top-1, 1 mIoU) '
+                        'int8 may score below float on the config\'s main '
+                        'metric; more exits with status 3')
     parser.add_argument('--work-dir', help='logs of the --eval-set runs '
                         '(default: a temporary folder)')
     parser.add_argument('--runtime', default='onnxruntime',
@@ -60,9 +68,10 @@ def parse_args():
                         help='ONNX op types to quantize')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--profile', type=int, nargs='?', const=12,
-                        metavar='K', help="ONNX Runtime's per-node profile "
+                        metavar='K', help="the runtime's per-node profile "
                         'of the float and int8 graphs at batch 1, summed by '
-                        'node kind: the K most expensive kinds')
+                        'node kind (OpenVINO: layer type and kernel '
+                        'precision): the K most expensive kinds')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
 
@@ -119,12 +128,15 @@ def main():
     print('int8 vs float on', ', '.join(
         f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}'
         for k, v in report.items()))
-    if args.profile and args.runtime == 'onnxruntime':
+    if args.profile:
+        profile, runtime = ((profile_onnx, 'ONNX Runtime')
+                            if args.runtime == 'onnxruntime' else
+                            (profile_openvino, 'OpenVINO'))
         for name, path in (('float', args.onnx), ('int8', out)):
-            times, counts = profile_onnx(path, evaluation[0],
-                                         threads=args.threads)
+            times, counts = profile(path, evaluation[0],
+                                    threads=args.threads)
             total = sum(times.values())
-            print(f'ONNX Runtime profile, {name}: {total:.1f} ms in '
+            print(f'{runtime} profile, {name}: {total:.1f} ms in '
                   f'{sum(counts.values())} nodes')
             for kind, ms in list(times.items())[:args.profile]:
                 print(f'  {kind:40s} {counts[kind]:4d} nodes {ms:7.2f} ms '
@@ -138,6 +150,16 @@ def main():
         for key in scores[0]:
             print(f'test set {key}: float {scores[0][key]:.4g}, int8 '
                   f'{scores[1][key]:.4g}')
+        key, drop = metric_drop(cfg, *scores)
+        verdict = 'ok' if drop <= args.max_drop else 'TOO LOW'
+        print(f'int8 quality: {key} drop {drop:.2f} points (limit '
+              f'{args.max_drop:g}): {verdict}')
+        if drop > args.max_drop:
+            print(f'error: int8 loses {drop:.2f} points of {key}, more than '
+                  f'--max-drop {args.max_drop:g}', file=sys.stderr)
+            sys.exit(3)
+    else:
+        print('int8 quality: not checked against a test metric (--eval-set)')
 
 
 if __name__ == '__main__':

@@ -51,6 +51,12 @@ for name in ('torch', 'torchvision', 'numpy'):
     except PackageNotFoundError:
         pass
 PYEOF
+# NNCF 3 reads torch.uint16 when it imports (torch >= 2.3): on an older
+# torch the last NNCF 2 release (2.19), which runs there with the same
+# OpenVINO.
+if "$PY" -c 'import sys, torch; sys.exit(tuple(map(int, torch.__version__.split(".")[:2])) >= (2, 3))'; then
+  echo "nncf<3" >> "$KEEP"
+fi
 PIP="$PIP -c $KEEP"
 # mmengine's mmdet::/mmseg:: config paths need pkg_resources (setuptools<81).
 $PIP "setuptools<81" wheel ninja

@@ -1,5 +1,7 @@
-"""Where ONNX Runtime spends a graph's time: its per-node profile summed
-by kind of node, on the graph it actually runs (after its fusions)."""
+"""Where a runtime spends a graph's time: its per-node profile summed by
+kind of node, on the graph it actually runs (after its fusions): ONNX
+Runtime's node types, OpenVINO's layer types with the precision of the
+kernel that ran them."""
 import collections
 import json
 import os
@@ -28,8 +30,9 @@ def _kind(node, producers):
 
 
 def profile_onnx(path, img, runs=10, threads=None):
-    """(ms per run by node kind, node count by kind) of ``path`` on
-    ``img`` in ONNX Runtime's CPU provider, most expensive first."""
+    """(ms per run by node kind, count of the nodes that ran by kind) of
+    ``path`` on ``img`` in ONNX Runtime's CPU provider, most expensive
+    first."""
     with tempfile.TemporaryDirectory() as tmp:
         options = ort.SessionOptions()
         if threads:
@@ -47,13 +50,37 @@ def profile_onnx(path, img, runs=10, threads=None):
         graph = onnx.load(options.optimized_model_filepath).graph
     producers = {out: n.op_type for n in graph.node for out in n.output}
     kinds = {n.name: _kind(n, producers) for n in graph.node}
-    times, seen = collections.Counter(), set()
+    times, ran = collections.Counter(), {}
     for e in sorted(events, key=lambda e: e['ts']):
         if e.get('cat') == 'Node' and e['name'].endswith('_kernel_time'):
             name = e['name'][:-len('_kernel_time')]
-            if name not in seen:  # the first run warms up: left out
-                seen.add(name)
+            if name not in ran:  # the first run warms up: counted, not timed
+                # nodes ORT adds after saving the graph: by their op type
+                ran[name] = kinds.get(name, e['args']['op_name'])
                 continue
-            times[kinds.get(name, e['args']['op_name'])] += e['dur'] / 1e3
-    counts = collections.Counter(kinds.values())
+            times[ran[name]] += e['dur'] / 1e3
+    counts = collections.Counter(ran.values())
+    return {k: t / runs for k, t in times.most_common()}, counts
+
+
+def profile_openvino(path, img, runs=10, threads=None):
+    """(ms per run by kind, executed layer count by kind) of ``path`` (ONNX
+    or OpenVINO IR) on ``img`` in OpenVINO's CPU plugin, most expensive
+    first. A kind is the layer type and the precision its kernel ran in
+    (the end of the plugin's exec type, upper case: ``Convolution I8``
+    for ``brgconv_avx512_1x1_I8``); layers fused into others are left out."""
+    from .runtimes import OpenVINOModel
+    model = OpenVINOModel(path, threads, profile=True)
+    times, counts = collections.Counter(), collections.Counter()
+    for run in range(runs + 1):
+        model(img)
+        executed = [p for p in model.request.get_profiling_info()
+                    if p.status == p.Status.EXECUTED]
+        kinds = [f'{p.node_type} {p.exec_type.rsplit("_", 1)[-1].upper()}'
+                 for p in executed]
+        if run == 0:  # the warm-up run: its layers counted, not timed
+            counts.update(kinds)
+            continue
+        for kind, p in zip(kinds, executed):
+            times[kind] += p.real_time.total_seconds() * 1e3
     return {k: t / runs for k, t in times.most_common()}, counts

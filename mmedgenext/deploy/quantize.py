@@ -14,6 +14,10 @@ from .tasks import task_for
 # stay float.
 DEFAULT_OP_TYPES = ('Conv', 'MatMul', 'Gemm')
 CALIBRATION_METHODS = {m.name.lower(): m for m in CalibrationMethod}
+# Points of the config's test metric int8 may lose: issue 12's target of
+# at most 0.01 COCO mAP, i.e. one point, for every task (one point of top-1
+# or of mIoU).
+MAX_DROP = 1.0
 
 
 class _Reader(CalibrationDataReader):
@@ -94,3 +98,18 @@ def compare_float_int8(cfg, float_path, int8_path, images, threads=None,
               load_runtime(int8_path, threads, runtime)]
     pairs = [[g(img) for g in graphs] for img in images]
     return task_for(cfg).compare_int8(pairs)
+
+
+def metric_drop(cfg, float_metrics, int8_metrics):
+    """(key, points) of the test metric int8 is held to: the first of the
+    evaluator's keys (``Runner.test()`` results) that names one of the
+    task's ``quality_metrics``, and how many points (percent) int8 scores
+    below float on it."""
+    task = task_for(cfg)
+    key = next((k for k in float_metrics
+                if k.split('/')[-1] in task.quality_metrics), None)
+    if key is None:
+        raise ValueError(f'none of {", ".join(float_metrics)} is a '
+                         f'{task.name} metric int8 is held to '
+                         f'({", ".join(task.quality_metrics)})')
+    return key, (float_metrics[key] - int8_metrics[key]) * task.metric_points

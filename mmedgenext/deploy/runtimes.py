@@ -56,11 +56,12 @@ def _nncf():
     except ImportError:
         raise ImportError('NNCF is not installed: pip install nncf (or pip '
                           "install 'mmedgenext[openvino]')") from None
-    except AttributeError as e:  # its torch backend needs a newer torch
+    except AttributeError as e:  # NNCF 3 reads torch.uint16 (torch 2.3)
         import torch
         raise ImportError(
-            f'The installed NNCF does not work with torch {torch.__version__} '
-            f'({e}); install an NNCF release of your torch\'s time, or use '
+            f'The installed NNCF does not import with torch '
+            f'{torch.__version__} ({e}): pip install "nncf<3" (2.19, which '
+            'imports on torch 2.1; tools/setup_env.sh installs it), or use '
             'ONNX Runtime\'s int8 (quantize_onnx.py --runtime '
             'onnxruntime)') from None
     return nncf
@@ -122,10 +123,11 @@ class OpenVINOModel:
     QuantizeLinear/DequantizeLinear pair into a FakeQuantize and its
     low-precision passes fuse them into int8 kernels. ``precision`` 'bf16'
     asks the CPU plugin for bf16 inference (ValueError on a CPU without
-    it, where the plugin would silently stay in fp32).
+    it, where the plugin would silently stay in fp32); ``profile`` turns on
+    its per-layer counters (:func:`~.profile.profile_openvino`).
     """
 
-    def __init__(self, path, threads=None, precision='fp32'):
+    def __init__(self, path, threads=None, precision='fp32', profile=False):
         ov = _openvino()
         if precision not in ('fp32', 'bf16'):
             raise ValueError(f'OpenVINO precision must be fp32 or bf16 (int8 '
@@ -139,6 +141,8 @@ class OpenVINOModel:
                   else 'f32'}
         if threads:
             config['INFERENCE_NUM_THREADS'] = threads
+        if profile:  # per-layer times (request.get_profiling_info())
+            config['PERF_COUNT'] = True
         self.compiled = core.compile_model(str(path), 'CPU', config)
         self.request = self.compiled.create_infer_request()
         self.input_shape = [

@@ -51,6 +51,11 @@ class DeployTask:
     scope = None  # the config's default_scope
     head = None  # a bbox_head type this task is for (None: any)
     default_size = None  # input side of the paper's protocol
+    # The test metric int8 is held to (the last part of an evaluator key,
+    # the first that matches), and its points per unit (COCO and VOC mAP
+    # come as fractions: 100).
+    quality_metrics = ()
+    metric_points = 1
 
     def __init__(self, cfg):
         self.cfg = cfg

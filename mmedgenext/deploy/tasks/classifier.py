@@ -24,6 +24,7 @@ class ClassifierTask(DeployTask):
     name = 'classifier'
     scope = 'mmpretrain'
     default_size = 256  # ImageNet at 256
+    quality_metrics = ('top1', )
 
     def graph(self, model, size, output=None):
         return ClassifierGraph(model, self.cfg).eval()

@@ -161,6 +161,8 @@ class DetectorTask(DeployTask):
     scope = 'mmdet'
     default_size = 320  # SSDLite's input
     int8_score_thr = 0.3  # float detections int8 must find again
+    quality_metrics = ('bbox_mAP', 'mAP')  # CocoMetric, VOCMetric
+    metric_points = 100
 
     def graph(self, model, size, output=None):
         return DetectorGraph(model, self.cfg, size).eval()
@@ -207,7 +209,8 @@ class DetectorTask(DeployTask):
                 best = np.where(hits, iou, -1).argmax(1)
                 score_diffs += np.abs(a['scores'][img][ref] - b['scores'][
                     img][best])[hits.any(1)].tolist()
-        return dict(images=len(pairs), float_detections=len(found),
+        return dict(images=sum(len(a['labels']) for a, _ in pairs),
+                    float_detections=len(found),
                     recovered=float(np.mean(found)) if found else float(
                         'nan'),
                     max_score_diff=max(score_diffs, default=float('nan')),

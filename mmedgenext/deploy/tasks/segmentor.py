@@ -33,6 +33,7 @@ class SegmentorTask(DeployTask):
     name = 'segmentor'
     scope = 'mmseg'
     default_size = 512  # DeepLabv3's crop
+    quality_metrics = ('mIoU', )
 
     def graph(self, model, size, output=None):
         return SegmentorGraph(model, self.cfg, size,
@@ -71,14 +72,15 @@ class SegmentorTask(DeployTask):
 
     def compare_int8(self, pairs):
         """Pixel agreement, and the mIoU of the int8 label maps taking the
-        float ones as ground truth."""
+        float ones as ground truth (mmseg's: over the classes either map
+        has, a class only int8 predicts scoring 0)."""
         key = 'labels' if 'labels' in pairs[0][0] else 'logits'
         f = np.concatenate([a[key] for a, _ in pairs])
         q = np.concatenate([b[key] for _, b in pairs])
         if key == 'logits':
             f, q = f.argmax(1), q.argmax(1)
         ious = [((f == c) & (q == c)).sum() / ((f == c) | (q == c)).sum()
-                for c in np.unique(f)]
+                for c in np.union1d(f, q)]
         return dict(images=len(f),
                     pixel_agreement=float((f == q).mean()),
                     miou_vs_float=float(np.mean(ious)))

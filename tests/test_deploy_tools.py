@@ -1,0 +1,493 @@
+"""The deployment tools as users run them (``python tools/X.py`` in a
+subprocess), each held to what it promises, on tiny inputs:
+
+- export_onnx.py: the graphs of a classifier, the mmdet SSDLite detector
+  (``--simplify``) and a segmentor give what mmpretrain's, mmdet's and
+  mmseg's own models predict (ml-cvnets' SSD and DeepLabv3 and EdgeFormer:
+  test_edgeformer_deploy.py);
+- quantize_onnx.py, ONNX Runtime and OpenVINO: the int8 graph runs int8
+  kernels (its ``--profile``), and with ``--eval-set`` a trained segmentor's
+  mIoU stays within the stated drop of the float graph's, which scores what
+  the PyTorch model scores; beyond the drop the tool exits with status 3;
+- benchmark.py, plain and ``--deploy``: the rows and columns it promises,
+  filled with positive finite numbers (speed itself is not asserted).
+"""
+import math
+import os
+import re
+import runpy
+import sys
+
+import mmcv
+import numpy as np
+import onnx
+import onnxruntime as ort
+import pytest
+import torch
+from helpers import (ROOT, assert_same_detections, cfg_path, randomize_,
+                     run_tool, seg_small_cfg, train_briefly)
+from PIL import Image
+
+from mmedgenext.apis import build_model, load_config
+from mmedgenext.deploy.evaluation import runner_metrics
+from mmedgenext.deploy.quantize import MAX_DROP
+from mmedgenext.synthetic_data import write_segmentation_set
+
+pytestmark = pytest.mark.slow
+
+CLS = cfg_path('edgenext_xx_small_in1k.py')
+DET = cfg_path('ssdlite_edgenext_xx_small_coco.py')
+SEG = cfg_path('deeplabv3_edgenext_xx_small_synthetic.py')
+# Few enough detections of the randomized detector at 128 px to leave
+# padding rows (79 of max_per_img=200), and many below the threshold.
+DET_OPTIONS = {'model.test_cfg.score_thr': 0.1}
+
+
+def _ok(result):
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def _random_checkpoint(config, path):
+    """``config``'s model with randomize_'s weights, saved as mmengine
+    saves a checkpoint (no ties among detection scores)."""
+    model = randomize_(build_model(load_config(config)))
+    torch.save({'state_dict': model.state_dict()}, path)
+    return str(path)
+
+
+def _seeded_images(batch, size, seed):
+    """Float BGR 0-255 images of ``size`` (H, W), what the exported graphs
+    take."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(batch, 3, *size, generator=g).mul(255).round()
+
+
+def _run_graph(path, img):
+    session = ort.InferenceSession(str(path),
+                                   providers=['CPUExecutionProvider'])
+    names = [o.name for o in session.get_outputs()]
+    return dict(zip(names, session.run(names, {'image': np.asarray(
+        img, np.float32)})))
+
+
+@pytest.fixture(scope='module')
+def classifier_onnx(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('cls')
+    checkpoint = _random_checkpoint(CLS, tmp / 'cls.pth')
+    path = str(tmp / 'cls.onnx')
+    stdout = _ok(run_tool('tools/export_onnx.py', CLS, checkpoint, '--out',
+                          path, '--shape', 64, 96, '--dynamic-batch'))
+    return checkpoint, path, stdout
+
+
+def test_export_classifier_gives_mmpretrain_logits(classifier_onnx):
+    """At batch 3 through the --dynamic-batch graph (the tool checked
+    batch 2), on a non-square input: mmpretrain's logits (its data
+    preprocessor, backbone, head) within 1e-4 of their range, and the
+    labels its predict gives."""
+    from mmpretrain.apis import get_model
+    checkpoint, path, stdout = classifier_onnx
+    assert (f'{path}: classifier, image (B, 3, 64, 96) -> logits, opset 17'
+            in stdout)
+    assert ('ONNX Runtime vs PyTorch (2 noise images): max |logits diff|'
+            in stdout)
+    model = get_model(CLS, pretrained=checkpoint).eval()
+    img = _seeded_images(3, (64, 96), seed=1)
+    with torch.no_grad():
+        data = model.data_preprocessor(dict(inputs=list(img)), False)
+        reference = model(data['inputs'], mode='tensor').numpy()
+        labels = [int(s.pred_label) for s in model.test_step(
+            dict(inputs=list(img)))]
+    logits = _run_graph(path, img)['logits']
+    assert logits.shape == (3, 1000)
+    np.testing.assert_allclose(logits, reference, rtol=0,
+                               atol=1e-4 * np.ptp(reference))
+    assert logits.argmax(1).tolist() == labels
+    # the plain export keeps the exporter's constants (cf. --simplify)
+    assert any(n.op_type == 'Constant' for n in onnx.load(path).graph.node)
+
+
+@pytest.fixture(scope='module')
+def detector_onnx(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp('det')
+    checkpoint = _random_checkpoint(DET, tmp / 'det.pth')
+    path = str(tmp / 'det.onnx')
+    stdout = _ok(run_tool(
+        'tools/export_onnx.py', DET, checkpoint, '--out', path, '--shape',
+        128, '--dynamic-batch', '--simplify', '--cfg-options',
+        *(f'{k}={v}' for k, v in DET_OPTIONS.items())))
+    return checkpoint, path, stdout
+
+
+def test_export_detector_simplified_gives_mmdet_detections(detector_onnx):
+    """The --simplify (onnxslim) graph at batch 2, boxes/scores/labels by
+    name: per image and class the detections of mmdet's SSDHead.predict
+    (its test_cfg, its NMS) as sets, scores within 1e-5, boxes within 1e-4
+    of the side; then padding rows (label -1, score 0); rows by falling
+    score."""
+    from mmdet.apis import init_detector
+    from mmdet.structures import DetDataSample
+    checkpoint, path, stdout = detector_onnx
+    assert (f'{path}: detector, image (B, 3, 128, 128) -> boxes, scores, '
+            'labels, opset 17' in stdout)
+    assert re.search(r'\(2 noise images\): \d+ detections, all matched',
+                     stdout)
+    model = init_detector(DET, checkpoint, device='cpu',
+                          cfg_options=DET_OPTIONS)
+    img = _seeded_images(2, (128, 128), seed=2)
+    meta = dict(img_shape=(128, 128), ori_shape=(128, 128),
+                scale_factor=(1., 1.))
+    with torch.no_grad():
+        refs = [r.pred_instances for r in model.test_step(dict(
+            inputs=list(img),
+            data_samples=[DetDataSample(metainfo=meta) for _ in img]))]
+    outputs = _run_graph(path, img)
+    for b, ref in enumerate(refs):
+        out = {k: v[b] for k, v in outputs.items()}
+        n = len(ref)
+        assert 20 < n < len(out['labels'])  # NMS has work; padding follows
+        assert (out['labels'][n:] == -1).all()
+        assert (out['scores'][n:] == 0).all()
+        assert (np.diff(out['scores'][:n]) <= 0).all()
+        assert_same_detections(
+            tuple(torch.from_numpy(out[k][:n])
+                  for k in ('boxes', 'scores', 'labels')),
+            (ref.bboxes, ref.scores, ref.labels), box_tol=128 * 1e-4)
+    # onnxslim ran: the exporter's Constant nodes became initializers
+    assert not any(n.op_type == 'Constant'
+                   for n in onnx.load(path).graph.node)
+
+
+@pytest.fixture(scope='module')
+def segmentor(tmp_path_factory):
+    """DeepLabv3-EdgeNeXt (BN/Hardswish) trained 60 iterations on four
+    64-px synthetic images, the set it is then tested on (mIoU about 64
+    there, far above the ~20 of labelling everything background): the
+    dumped config, its checkpoint, the tool's ONNX export (label maps) and
+    the image folder."""
+    tmp = tmp_path_factory.mktemp('seg')
+    root = str(tmp / 'data')
+    write_segmentation_set(root, num_train=4, num_val=0, size=64)
+    cfg = seg_small_cfg(root, tmp / 'work', 60)
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        loader.dataset.ann_file = 'ImageSets/Segmentation/train.txt'
+    cfg.optim_wrapper.optimizer.lr = 5e-3
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # see run_tool
+    try:
+        config, checkpoint = train_briefly(cfg, tmp)
+    finally:
+        torch.set_num_threads(threads)
+    path = str(tmp / 'seg.onnx')
+    stdout = _ok(run_tool('tools/export_onnx.py', config, checkpoint,
+                          '--out', path, '--shape', 64))
+    return config, checkpoint, path, stdout, root + '/JPEGImages'
+
+
+def _images(folder):
+    """The folder's images as the segmentation test pipeline gives them
+    (BGR, unresized), (1, 3, H, W) float each, sorted by name."""
+    from pathlib import Path
+    return [mmcv.imread(str(p)).transpose(2, 0, 1)[None].astype(np.float32)
+            for p in sorted(Path(folder).glob('*.jpg'))]
+
+
+def test_export_segmentor_gives_mmseg_label_maps(segmentor):
+    """On the trained model's images: mmseg's predicted label map (its
+    encode_decode and argmax) at every pixel where its two best logits are
+    more than 1e-4 of their range apart."""
+    from mmseg.apis import init_model
+    from mmseg.structures import SegDataSample
+    config, checkpoint, path, stdout, images = segmentor
+    assert (f'{path}: segmentor, image (1, 3, 64, 64) -> labels, opset 17'
+            in stdout)
+    assert 'label maps equal at' in stdout
+    model = init_model(config, checkpoint, device='cpu')
+    meta = dict(img_shape=(64, 64), ori_shape=(64, 64))
+    classes = set()
+    for img in _images(images):
+        with torch.no_grad():
+            result = model.test_step(dict(
+                inputs=list(torch.from_numpy(img)),
+                data_samples=[SegDataSample(metainfo=meta)]))[0]
+        labels = _run_graph(path, img)['labels'][0]
+        expected = result.pred_sem_seg.data[0].numpy()
+        logits = np.sort(result.seg_logits.data.numpy(), axis=0)
+        tie = logits[-1] - logits[-2] <= 1e-4 * np.ptp(logits)
+        assert ((labels == expected) | tie).all()
+        classes.update(np.unique(expected).tolist())
+    assert len(classes) >= 3  # label maps with something to get wrong
+
+
+def _parse_quantize(stdout):
+    """The figures quantize_onnx.py prints: the float-vs-int8 report, the
+    test-set metrics, the quality verdict, the sizes, the profiles."""
+    report = dict(re.findall(r'(\w+)=([-\d.e]+)', re.search(
+        r'int8 vs float on (.*)', stdout).group(1)))
+    metrics = {k: (float(f), float(q)) for k, f, q in re.findall(
+        r'test set (\S+): float ([-\d.e]+), int8 ([-\d.e]+)', stdout)}
+    sizes = [float(v) for v in re.search(
+        r'size ([\d.]+) MB -> ([\d.]+) MB', stdout).groups()]
+    profiles = {}
+    for runtime, name, total, nodes, body in re.findall(
+            r'(ONNX Runtime|OpenVINO) profile, (float|int8): ([\d.]+) ms in '
+            r'(\d+) nodes\n((?:  .*\n)*)', stdout):
+        rows = re.findall(r'  (.+?)\s+(\d+) nodes\s+([\d.]+) ms\s+([\d.]+)%',
+                          body)
+        profiles[name] = dict(
+            runtime=runtime, total=float(total), nodes=int(nodes),
+            kinds={k: (int(c), float(ms), float(p)) for k, c, ms, p in rows})
+    return report, metrics, sizes, profiles
+
+
+def _assert_profile_lists_every_kind(profile):
+    """With K above the number of kinds, every kind is listed: node counts
+    add up to the header's, times to its total, shares to 100%."""
+    kinds = profile['kinds'].values()
+    assert sum(c for c, _, _ in kinds) == profile['nodes']
+    assert sum(ms for _, ms, _ in kinds) == pytest.approx(
+        profile['total'], abs=0.05 + 0.005 * len(kinds))  # printed rounded
+    assert sum(p for _, _, p in kinds) == pytest.approx(100, abs=0.5)
+    assert all(c > 0 and ms >= 0 for c, ms, _ in kinds)
+
+
+@pytest.fixture(scope='module')
+def pytorch_metrics(segmentor):
+    """The trained PyTorch model's test metrics (the Runner, the config's
+    IoUMetric)."""
+    config, checkpoint, *_ = segmentor
+    cfg = load_config(config)
+    return runner_metrics(cfg, build_model(cfg, checkpoint))
+
+
+def _assert_int8_within_the_drop(pytorch, stdout):
+    """The float graph scores what the PyTorch model scores; int8's mIoU
+    at most MAX_DROP points below, as the verdict line says."""
+    _, metrics, _, _ = _parse_quantize(stdout)
+    assert set(metrics) == set(pytorch)
+    for key, (float_value, _) in metrics.items():
+        assert float_value == float(f'{pytorch[key]:.4g}')
+    float_miou, int8_miou = metrics['mIoU']
+    assert float_miou > 50  # a model that segments: int8 can lose a lot
+    drop = float_miou - int8_miou
+    assert drop <= MAX_DROP
+    verdict = re.search(r'int8 quality: mIoU drop ([-\d.]+) points \(limit '
+                        r'([\d.]+)\): ok', stdout)
+    assert float(verdict.group(1)) == pytest.approx(drop, abs=0.01)
+    assert float(verdict.group(2)) == MAX_DROP
+
+
+@pytest.fixture(scope='module')
+def onnxruntime_int8(segmentor):
+    config, _, path, _, images = segmentor
+    out = path.replace('.onnx', '_int8.onnx')
+    stdout = _ok(run_tool(
+        'tools/quantize_onnx.py', config, path, '--calib-dir', images,
+        '--eval-set', '--profile', 100, '--threads', 1, '--out', out))
+    return out, stdout
+
+
+def test_quantize_onnxruntime_keeps_the_miou(pytorch_metrics,
+                                             onnxruntime_int8):
+    _assert_int8_within_the_drop(pytorch_metrics, onnxruntime_int8[1])
+
+
+def _optimized_node_types(path, tmp_path):
+    """Node types of the graph ONNX Runtime runs, after its fusions."""
+    import collections
+    options = ort.SessionOptions()
+    options.optimized_model_filepath = str(tmp_path / 'optimized.onnx')
+    ort.InferenceSession(str(path), options,
+                         providers=['CPUExecutionProvider'])
+    return collections.Counter(n.op_type for n in onnx.load(
+        options.optimized_model_filepath).graph.node)
+
+
+def test_quantize_onnxruntime_runs_int8_kernels(segmentor, onnxruntime_int8,
+                                                tmp_path):
+    """--profile: every convolution and matrix product of the int8 graph
+    runs as ONNX Runtime's QLinear kernel (none left in float; the float
+    graph has no int8 one), the kinds split and counted as in ONNX
+    Runtime's optimized graph; int8 weights take less than half the file.
+    """
+    path = segmentor[2]
+    int8, stdout = onnxruntime_int8
+    _, _, sizes, profiles = _parse_quantize(stdout)
+    assert sizes[1] < sizes[0] / 2
+    assert {p['runtime'] for p in profiles.values()} == {'ONNX Runtime'}
+    float_kinds = profiles['float']['kinds']
+    int8_kinds = profiles['int8']['kinds']
+    for profile in profiles.values():
+        _assert_profile_lists_every_kind(profile)
+    assert {'Conv 1x1', 'Conv depthwise', 'Conv'} <= set(float_kinds)
+    assert not any(k.startswith('QLinear') for k in float_kinds)
+    assert {'QLinearConv 1x1', 'QLinearConv depthwise', 'QLinearConv',
+            'QLinearMatMul'} <= set(int8_kinds)
+    float_ops = ('Conv', 'FusedConv', 'MatMul', 'FusedMatMul', 'Gemm')
+    assert not [k for k in int8_kinds if k.split()[0] in float_ops]
+    for graph, kinds in ((path, float_kinds), (int8, int8_kinds)):
+        optimized = _optimized_node_types(graph, tmp_path)
+        for op in ('Conv', 'QLinearConv', 'QLinearMatMul'):
+            listed = sum(c for k, (c, _, _) in kinds.items()
+                         if k.split()[0] == op)
+            assert listed == optimized[op], op
+
+
+def test_quantize_reports_int8_against_float(segmentor, onnxruntime_int8):
+    """The report's pixel agreement and mIoU of int8 against the float
+    label maps (on the calibration images, the default), recomputed from
+    both graphs' outputs with mmseg's IoUMetric areas."""
+    from mmseg.evaluation import IoUMetric
+    path, images = segmentor[2], segmentor[4]
+    int8, stdout = onnxruntime_int8
+    report, _, _, _ = _parse_quantize(stdout)
+    f, q = (torch.from_numpy(np.concatenate([_run_graph(p, img)['labels']
+                                             for img in _images(images)]))
+            for p in (path, int8))
+    areas = np.sum([[a.numpy() for a in IoUMetric.intersect_and_union(
+        q[i], f[i], 4, 255)[:2]] for i in range(len(f))], axis=0)
+    with np.errstate(invalid='ignore'):
+        miou = np.nanmean(areas[0] / areas[1])
+    assert int(report['images']) == len(f) == 4
+    assert float(report['pixel_agreement']) == pytest.approx(
+        float((f == q).float().mean()), abs=1e-4)
+    assert float(report['miou_vs_float']) == pytest.approx(miou, abs=1e-4)
+
+
+def test_quantize_openvino_keeps_the_miou_in_int8_kernels(
+        segmentor, pytorch_metrics, tmp_path):
+    """NNCF's IR in OpenVINO: the mIoU within the drop, and --profile shows
+    every convolution of the float graph running as an OpenVINO int8 (I8
+    or U8) kernel in the IR, none in the float graph."""
+    config, _, path, _, images = segmentor
+    out = tmp_path / 'seg_int8.xml'
+    stdout = _ok(run_tool(
+        'tools/quantize_onnx.py', config, path, '--runtime', 'openvino',
+        '--calib-dir', images, '--eval-set', '--profile', 100, '--threads',
+        1, '--out', out))
+    assert out.is_file() and out.with_suffix('.bin').is_file()
+    _assert_int8_within_the_drop(pytorch_metrics, stdout)
+    _, _, sizes, profiles = _parse_quantize(stdout)
+    assert sizes[1] < sizes[0] / 2
+    assert {p['runtime'] for p in profiles.values()} == {'OpenVINO'}
+    for profile in profiles.values():
+        _assert_profile_lists_every_kind(profile)
+
+    def convolutions(kinds, precisions):
+        return sum(c for k, (c, _, _) in kinds.items()
+                   if k.split()[0] == 'Convolution' and
+                   k.split()[1] in precisions)
+    float_kinds = profiles['float']['kinds']
+    int8_kinds = profiles['int8']['kinds']
+    assert convolutions(float_kinds, {'F32'}) >= 40
+    assert not any(k.split()[1] in ('I8', 'U8') for k in float_kinds)
+    assert convolutions(int8_kinds, {'I8', 'U8'}) == convolutions(
+        float_kinds, {'F32'})
+
+
+def test_quantize_exits_3_beyond_the_drop(segmentor, tmp_path, capsys,
+                                          monkeypatch):
+    """Calibrated on black images, int8 saturates on the real ones and
+    loses far more mIoU than allowed: the verdict says so and the tool
+    exits with status 3 (run in this process, the failure path of the
+    code the subprocess runs above)."""
+    config, _, path, _, _ = segmentor
+    black = tmp_path / 'black'
+    black.mkdir()
+    for i in range(2):
+        Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(
+            black / f'{i}.png')
+    monkeypatch.setattr(sys, 'argv', [
+        'quantize_onnx.py', config, path, '--calib-dir', str(black),
+        '--eval-set', '--threads', '1', '--out',
+        str(tmp_path / 'bad_int8.onnx')])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(os.path.join(ROOT, 'tools', 'quantize_onnx.py'),
+                       run_name='__main__')
+    assert exit_.value.code == 3
+    out, err = capsys.readouterr()
+    float_miou, int8_miou = _parse_quantize(out)[1]['mIoU']
+    assert float_miou - int8_miou > 5 * MAX_DROP
+    assert re.search(r'int8 quality: mIoU drop [\d.]+ points \(limit '
+                     f'{MAX_DROP:g}\\): TOO LOW', out)
+    assert 'error: int8 loses' in err
+
+
+def _cells(line):
+    return [c.strip() for c in line.strip('|').split('|')]
+
+
+def _table(stdout):
+    """The markdown table in ``stdout``: header cells, rows of cells."""
+    lines = [line for line in stdout.splitlines() if line.startswith('|')]
+    return _cells(lines[0]), [_cells(line) for line in lines[2:]]
+
+
+def _positive_finite(cell):
+    value = float(cell)
+    return math.isfinite(value) and value > 0
+
+
+def test_benchmark_against_timm_and_mmpretrain():
+    """One row per arch, output kind and batch: our backbone as trained
+    and in deploy form, timm's and mmpretrain's EdgeNeXt, timed in one
+    process, and the ratios to the faster peer."""
+    stdout = _ok(run_tool(
+        'tools/benchmark.py', '--archs', 'xx_small', '--batch-sizes', 1,
+        '--size', 64, '--rounds', 2, '--threads', 1))
+    assert ('device=cpu, threads=1, fp32, 64x64, median of 2 interleaved '
+            'rounds (ms)') in stdout
+    header, rows = _table(stdout)
+    assert header == ['arch', 'output', 'batch', 'mmedgenext', 'deploy',
+                      'timm', 'mmpretrain', 'ratio vs faster peer',
+                      'deploy ratio']
+    assert [r[:3] for r in rows] == [['xx_small', mode, '1']
+                                     for mode in ('pooled', 'maps')]
+    assert all(_positive_finite(c) for r in rows for c in r[3:])
+
+
+def _cpu_flags():
+    with open('/proc/cpuinfo') as f:
+        return next(line.split(':')[1].split() for line in f
+                    if line.startswith('flags'))
+
+
+def test_benchmark_deploy_table():
+    """--deploy: the classifier in every runtime and precision asked for:
+    p50/p90 per batch, ratios to the same runtime's fp32 and to eager fp32
+    (1.00 on those rows themselves), or n/a with the reason. At 96 px:
+    OpenVINO 2026.4's CPU plugin crashes on the NNCF int8 IR of this
+    classifier at 64 px (a 2x2 last map)."""
+    stdout = _ok(run_tool(
+        'tools/benchmark.py', '--deploy', '--archs', 'xx_small', '--models',
+        'classifier', '--runtimes', 'eager', 'onnxruntime', 'openvino',
+        '--precisions', 'fp32', 'int8', 'bf16', '--size', 96,
+        '--batch-sizes', 1, 2, '--rounds', 2, '--threads', 1))
+    assert re.search(r'CPU: .+, \d+ logical cores, features: ', stdout)
+    assert re.search(r'threads: 1; torch [\d.]+.*, onnxruntime [\d.]+, '
+                     r'openvino [\d.]+', stdout)
+    header, rows = _table(stdout)
+    assert header == ['arch', 'model', 'input', 'runtime', 'precision',
+                      'b1 p50', 'b1 p90', 'b2 p50', 'b2 p90', 'b1 vs fp32',
+                      'b2 vs fp32', 'b1 vs eager', 'b2 vs eager']
+    runtimes, precisions = ('eager', 'onnxruntime', 'openvino'), (
+        'fp32', 'int8', 'bf16')
+    assert [r[:5] for r in rows] == [['xx_small', 'classifier', '96', r, p]
+                                     for r in runtimes for p in precisions]
+    bf16 = {'avx512_bf16', 'amx_bf16'} & set(_cpu_flags())
+    not_run = {('eager', 'int8'): 'int8 runs in the ONNX runtimes',
+               ('onnxruntime', 'bf16'): 'no bf16 kernels in ONNX Runtime CPU'}
+    if not bf16:
+        not_run.update({(r, 'bf16'): 'no native bf16 on this CPU'
+                        for r in ('eager', 'openvino')})
+    for row in rows:
+        key = tuple(row[3:5])
+        if key in not_run:
+            assert row[5:] == [f'n/a ({not_run[key]})'] + [''] * 7, row
+            continue
+        assert all(_positive_finite(c) for c in row[5:]), row
+        if key[1] == 'fp32':
+            assert row[9:11] == ['1.00', '1.00'], row
+        if key == ('eager', 'fp32'):
+            assert row[11:] == ['1.00', '1.00'], row
