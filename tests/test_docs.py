@@ -1,12 +1,17 @@
 """The Markdown files' relative links lead somewhere: every linked file
 exists and every ``#anchor`` is a heading of its file, named as GitHub
-names it."""
+names it. The tested-versions table says what setup.py accepts and what
+`make test` / `make test-oldest` install."""
+import ast
 import os
 import re
 import unicodedata
 from urllib.parse import unquote
 
 from helpers import ROOT
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 
 SKIPPED_DIRS = {'data', 'work_dirs', 'build', 'outputs', 'node_modules'}
 FENCE = re.compile(r'^ {0,3}(`{3,}|~{3,})')
@@ -198,3 +203,75 @@ def test_slugs_are_githubs():
     slugger = GitHubSlugger()
     assert [slugger.slug(text) for text, _ in GITHUB_SLUGS] == [
         slug for _, slug in GITHUB_SLUGS]
+
+
+def read(path):
+    with open(os.path.join(ROOT, path), encoding='utf-8') as f:
+        return f.read()
+
+
+def setup_py_accepts():
+    """{name: SpecifierSet} of setup.py's install_requires and extras, and
+    'python': python_requires."""
+    call = next(node for node in ast.walk(ast.parse(read('setup.py')))
+                if isinstance(node, ast.Call)
+                and getattr(node.func, 'id', None) == 'setup')
+    kwargs = {k.arg: k.value for k in call.keywords}
+    lines = list(ast.literal_eval(kwargs['install_requires']))
+    extras = kwargs['extras_require']
+    for group in (ast.literal_eval(extras).values()
+                  if isinstance(extras, ast.Dict) else
+                  [ast.literal_eval(k.value) for k in extras.keywords]):
+        lines += group
+    accepted = {'python': SpecifierSet(
+        ast.literal_eval(kwargs['python_requires']))}
+    for line in lines:
+        req = Requirement(line)
+        name = canonicalize_name(req.name)
+        assert accepted.setdefault(name, req.specifier) == req.specifier
+    return accepted
+
+
+def versions_table():
+    """docs/installation.md's "Tested versions" table: {package: {column:
+    cell up to its parenthesis}}."""
+    section = read('docs/installation.md').split('## Tested versions')[1]
+    rows = [[cell.strip().split(' (')[0] for cell in line.strip('| ').split(
+        '|')] for line in section.split('\n## ')[0].splitlines()
+        if line.startswith('|')]
+    header = rows[0]
+    return {canonicalize_name(row[0]): dict(zip(header[1:], row[1:]))
+            for row in rows[2:]}
+
+
+def pins(text, pattern):
+    """The requirements in the string ``pattern`` finds in ``text``."""
+    return [Requirement(r) for r in re.search(pattern, text).group(1).split()]
+
+
+def test_tested_versions_table_is_what_setup_py_and_make_use():
+    accepted, table = setup_py_accepts(), versions_table()
+    default, oldest, accepts = '`make test`', '`make test-oldest`', \
+        '`setup.py` accepts'
+    assert {n for n, spec in accepted.items() if spec} <= set(table)
+    for name, row in table.items():
+        if row[accepts] == '-':  # not declared
+            assert name not in accepted
+            continue
+        cell = '' if row[accepts] == 'any' else row[accepts]
+        assert SpecifierSet(cell) == accepted[name], name
+        for column in (default, oldest):
+            assert accepted[name].contains(row[column], prereleases=True), (
+                name, column, row[column])
+    # what the set-up installs on each stack is what the table says it ran
+    for column, requirements in (
+            (default, pins(read('tools/setup_env.sh'),
+                           r'TORCH_SPEC:-"([^"]+)"')),
+            (oldest, pins(read('Makefile'), r'OLDEST_TORCH = (.+)'))):
+        for req in requirements:
+            assert req.specifier.contains(table[req.name][column]), (
+                column, str(req))
+    mmcv = re.search(r'MMCV_VERSION=(\S+)', read('tools/mmcv_wheel.sh'))
+    assert table['mmcv'][default] == table['mmcv'][oldest] == mmcv.group(1)
+    assert (f"torch {table['torch'][oldest]} to {table['torch'][default]}"
+            in read('README.md').replace('\n', ' '))
