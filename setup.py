@@ -55,10 +55,11 @@ setup(
     package_data={'mmedgenext': ['.mim/model-index.yml', '.mim/configs/**/*',
                                  '.mim/tools/*']},
     python_requires='>=3.9',
-    # The ranges the test suite runs on (README, "Tested versions"): CI runs
-    # it under torch 2.14.1 and 2.1.2. mmcv 2.1.0 must be built with its ops
-    # (tools/setup_env.sh does it); like mmdet/mmseg/mmpretrain we check it
-    # at import time instead.
+    # What the plugin accepts; the suite runs on two stacks within it,
+    # torch 2.14.1 and 2.1.2 (docs/installation.md, "Tested versions", which
+    # tests/test_docs.py holds to these ranges). mmcv 2.1.0 is needed with
+    # its ops (tools/setup_env.sh installs it); like mmdet/mmseg/mmpretrain
+    # we check it at import time instead.
     install_requires=[
         'torch>=2.1.2,<2.15',
         'torchvision>=0.16.2,<0.30',

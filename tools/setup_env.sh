@@ -7,11 +7,11 @@
 # when missing. An installed torch/torchvision/numpy (e.g. a user's CUDA
 # build) is kept: they are written to a pip constraints file, so nothing
 # below upgrades or downgrades them. Without torch, TORCH_SPEC is installed
-# (default: the newest tested release). mmcv 2.1.0 only ships as source: it
-# is built once with its compiled ops (mmdet's NMS needs them), patched to
-# C++20 when torch >= 2.10 (its headers require it), and the wheel is cached
-# per torch version in ~/.cache/mmedgenext/wheels. A stamp in the env makes
-# later runs instant.
+# (default: the newest tested release). mmcv 2.1.0 with its compiled ops
+# comes from tools/mmcv_wheel.sh: the machine's wheel cache, else
+# OpenMMLab's prebuilt wheel where one is published for the env's torch and
+# CUDA (torch 2.1), else a build. A stamp in the env makes later runs
+# instant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${1:?usage: tools/setup_env.sh PYTHON}
@@ -27,7 +27,7 @@ case "$PY" in
     fi ;;
 esac
 STAMP="$("$PY" -c 'import sys; print(sys.prefix)')/.mmedgenext-setup"
-HASH=$( (cat setup.py tools/setup_env.sh; echo "$TORCH_SPEC") | sha1sum | cut -c1-16)
+HASH=$( (cat setup.py tools/setup_env.sh tools/mmcv_wheel.sh; echo "$TORCH_SPEC") | sha1sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ]; then
   exit 0
 fi
@@ -64,28 +64,11 @@ $PIP "setuptools<81" wheel ninja
 mmcv_ok() {
   "$PY" -c "import mmcv, mmcv.ops; assert mmcv.__version__ == '$MMCV_VERSION'" 2>/dev/null
 }
-build_mmcv() {  # $1: wheel directory
-  local src
-  src=$(mktemp -d)
-  echo "[setup] building mmcv $MMCV_VERSION with ops (about 15 minutes on 2 cores, once per machine)"
-  "$PY" -m pip download --disable-pip-version-check -q --no-deps \
-    --no-build-isolation "mmcv==$MMCV_VERSION" -d "$src"
-  tar xzf "$src/mmcv-$MMCV_VERSION.tar.gz" -C "$src"
-  if "$PY" -c 'import sys, torch; sys.exit(tuple(map(int, torch.__version__.split(".")[:2])) < (2, 10))'; then
-    sed -i 's/-std=c++1[47]/-std=c++20/g' "$src/mmcv-$MMCV_VERSION/setup.py"
-  fi
-  MMCV_WITH_OPS=1 MAX_JOBS=$(nproc) "$PY" -m pip wheel --disable-pip-version-check \
-    -q --no-build-isolation --no-deps "$src/mmcv-$MMCV_VERSION" -w "$1"
-  rm -rf "$src"
-}
 if ! mmcv_ok; then
-  TV=$("$PY" -c 'import torch; print(torch.__version__)')
-  WHEELS="${XDG_CACHE_HOME:-$HOME/.cache}/mmedgenext/wheels/torch-$TV"
-  mkdir -p "$WHEELS"
-  ls "$WHEELS"/mmcv-$MMCV_VERSION-*.whl >/dev/null 2>&1 || build_mmcv "$WHEELS"
-  $PIP --force-reinstall --no-deps "$WHEELS"/mmcv-$MMCV_VERSION-*.whl
-  $PIP "$WHEELS"/mmcv-$MMCV_VERSION-*.whl  # its plain dependencies
-  mmcv_ok || { echo "[setup] mmcv.ops does not import; delete $WHEELS and retry" >&2; exit 1; }
+  WHEEL=$(tools/mmcv_wheel.sh "$PY")
+  $PIP --force-reinstall --no-deps "$WHEEL"
+  $PIP "$WHEEL"  # its plain dependencies
+  mmcv_ok || { echo "[setup] mmcv.ops does not import; delete $WHEEL and retry" >&2; exit 1; }
 fi
 
 echo "[setup] installing mmedgenext and its dependencies"
