@@ -277,9 +277,11 @@ def test_pretrained_and_init_cfg_together_is_an_error():
 def test_prefix_that_matches_nothing_is_named(official_small):
     from mmedgenext.models import EdgeNeXt
     _, path = official_small
+    # An official file is read as its classifier (backbone.*, head.*), so
+    # 'backbone.' would match; a prefix from another model's layout does not.
     model = EdgeNeXt('small', init_cfg=dict(
-        type='Pretrained', checkpoint=path, prefix='backbone.'))
-    with pytest.raises(ValueError, match="prefix='backbone.'"):
+        type='Pretrained', checkpoint=path, prefix='encoder.'))
+    with pytest.raises(ValueError, match="prefix='encoder.'"):
         model.init_weights()
 
 
