@@ -7,6 +7,7 @@ imports the models). Norm and activation layers registered by mmcv in the root
 registry stay visible from this scope.
 """
 from mmengine.registry import MODELS as MMENGINE_MODELS
+from mmengine.registry import OPTIM_WRAPPERS as MMENGINE_OPTIM_WRAPPERS
 from mmengine.registry import TRANSFORMS as MMENGINE_TRANSFORMS
 from mmengine.registry import Registry
 
@@ -20,3 +21,8 @@ TRANSFORMS = Registry(
     parent=MMENGINE_TRANSFORMS,
     scope='mmedgenext',
     locations=['mmedgenext.datasets'])
+OPTIM_WRAPPERS = Registry(
+    'optim_wrapper',
+    parent=MMENGINE_OPTIM_WRAPPERS,
+    scope='mmedgenext',
+    locations=['mmedgenext.utils.cpu_amp'])

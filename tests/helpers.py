@@ -171,6 +171,25 @@ def _short_iteration_schedule(cfg, iters):
                                         by_epoch=False, interval=iters)
 
 
+def overfit_schedule(cfg, iters, lr):
+    """Seeded (deterministic algorithms on), ``iters`` iterations drawn
+    without epoch ends (mmengine pauses 2 s at each), the lr annealed from
+    ``lr`` to 0 (a constant one leaves BatchNorm statistics trailing the
+    weights), validated once at the end, nothing saved."""
+    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=iters,
+                         val_interval=iters)
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+    cfg.optim_wrapper.optimizer.lr = lr
+    cfg.param_scheduler = [dict(type='CosineAnnealingLR', by_epoch=False,
+                                begin=0, end=iters, eta_min=0)]
+    cfg.custom_hooks = []  # no EMA: evaluate the trained weights
+    cfg.default_hooks.checkpoint = None
+    cfg.default_hooks.logger.interval = 10
+    cfg.log_processor = dict(by_epoch=False)
+    cfg.randomness = dict(seed=0, deterministic=True)
+    return cfg
+
+
 def det_small_cfg(det_root, work_dir, iters, batch_size=4):
     """The synthetic SSDLite config on a tiny set, ``iters`` iterations."""
     from mmengine.config import Config
@@ -184,6 +203,25 @@ def det_small_cfg(det_root, work_dir, iters, batch_size=4):
     cfg.val_evaluator.ann_file = os.path.join(
         det_root, 'annotations', 'instances_val.json')
     cfg.test_evaluator = cfg.val_evaluator
+    _short_iteration_schedule(cfg, iters)
+    cfg.log_processor = dict(by_epoch=False)
+    return cfg
+
+
+def cls_small_cfg(cls_root, work_dir, iters, batch_size):
+    """The synthetic classification config on a tiny folder set at its own
+    image size, no augmentation, ``iters`` iterations at a constant lr,
+    validated on the training images once at the end."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(cfg_path('edgenext_xx_small_synthetic_cls.py'))
+    cfg.work_dir = str(work_dir)
+    pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
+    for loader in (cfg.train_dataloader, cfg.val_dataloader):
+        loader.dataset.update(data_root=cls_root, data_prefix='train',
+                              pipeline=pipeline)
+        loader.update(batch_size=batch_size)
+    cfg.train_dataloader.sampler = dict(type='InfiniteSampler', shuffle=True)
+    cfg.test_dataloader = cfg.val_dataloader
     _short_iteration_schedule(cfg, iters)
     cfg.log_processor = dict(by_epoch=False)
     return cfg
@@ -211,38 +249,12 @@ def seg_small_cfg(seg_root, work_dir, iters):
     return cfg
 
 
-def predict_ground_truth(model, drop_label=None):
-    """Make ``model`` predict each image's ground-truth boxes with score 1,
-    except those of class ``drop_label``."""
-    from mmdet.structures.bbox import get_box_tensor
-    from mmengine.structures import InstanceData
-
-    def predict(inputs, data_samples, rescale=True):
-        for sample in data_samples:
-            gt = sample.gt_instances
-            keep = gt.labels != (-1 if drop_label is None else drop_label)
-            sample.pred_instances = InstanceData(
-                bboxes=get_box_tensor(gt.bboxes)[keep],
-                scores=torch.ones(int(keep.sum())), labels=gt.labels[keep])
-        return data_samples
-
-    model.predict = predict
-
-
-def segment_as(segmentor, k):
-    """Make ``segmentor``'s classifier say class ``k`` at every pixel."""
-    conv = segmentor.decode_head.conv_seg
-    with torch.no_grad():
-        conv.weight.zero_()
-        conv.bias.copy_(torch.eye(conv.out_channels)[k])
-
-
-def one_class_miou(seg_root, k, num_classes=4):
-    """The mIoU (%) of class ``k`` predicted everywhere, from the validation
+def one_class_miou(seg_root, k, num_classes=4, split='val'):
+    """The mIoU (%) of class ``k`` predicted everywhere, from the ``split``
     label maps: IoU of ``k`` its share of the labelled pixels, 0 for the
     other classes present, absent classes left out of the mean."""
     names = open(os.path.join(
-        seg_root, 'ImageSets/Segmentation/val.txt')).read().split()
+        seg_root, f'ImageSets/Segmentation/{split}.txt')).read().split()
     labels = np.concatenate([np.array(Image.open(os.path.join(
         seg_root, 'SegmentationClass', name + '.png'))).ravel()
         for name in names])

@@ -1,6 +1,6 @@
-"""The ImageNet configs: all build; each kind really trains and evaluates
-on the generator's tiny ImageNet-layout folder set; the multi-scale schedule
-works."""
+"""The ImageNet configs: all build; each kind trains and validates on the
+generator's tiny ImageNet-layout folder set (what a trained classifier
+scores: test_learning.py); the multi-scale schedule works."""
 import os
 import subprocess
 import sys
@@ -74,17 +74,9 @@ def tiny_run_cfg(arch, tmp_path, num_classes=3):
     return cfg
 
 
-def predict_class(classifier, k):
-    """Make ``classifier`` predict class ``k`` for every image."""
-    fc = classifier.head.fc
-    with torch.no_grad():
-        fc.weight.zero_()
-        fc.bias.copy_(torch.eye(fc.out_features)[k])
-
-
 @pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs', 'base'])
 @pytest.mark.slow
-def test_trains_and_evaluates_on_a_folder_set(arch, tmp_path):
+def test_trains_and_validates_on_a_folder_set(arch, tmp_path):
     """LN, BN/Hardswish and Mixup/CutMix variants, multi-scale on; the
     checkpoint then feeds a dense-task backbone."""
     from mmengine.runner import Runner
@@ -98,17 +90,10 @@ def test_trains_and_evaluates_on_a_folder_set(arch, tmp_path):
     cfg.train_cfg = dict(by_epoch=True, max_epochs=2, val_interval=2)
     cfg.param_scheduler = None
     cfg.optim_wrapper.optimizer.lr = 1e-3
-    os.remove(tmp_path / 'data' / 'val' / 'circle' / '00000.jpg')
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert runner.iter == 6  # 12 images, batch 4, 2 epochs
-    # The config's val loop and Accuracy: a classifier that always says
-    # 'circle', 3 of the 11 validation images, scores its share.
-    for model in [runner.model] + [h.ema_model.module for h in runner.hooks
-                                   if hasattr(h, 'ema_model')]:
-        predict_class(model, 0)
-    assert runner.val_loop.run()['accuracy/top1'] == pytest.approx(
-        100 * 3 / 11)
+    assert 'val/accuracy/top1' in runner.message_hub.log_scalars
     checkpoint = str(tmp_path / 'work' / 'epoch_2.pth')
     dense = EdgeNeXt(cfg.model.backbone.arch, out_indices=(2, 3),
                      output_stride=16)

@@ -1,8 +1,8 @@
 """SSDLite-EdgeNeXt: every config builds and runs; on the synthetic set the
-loop trains, evaluates, resumes, runs under 2-process DDP, and the tools
-draw detections and report bad data clearly."""
+loop resumes and runs under 2-process DDP, and the tools draw detections
+and report bad data clearly (what a trained detector scores:
+test_learning.py)."""
 import glob
-import json
 import os
 import shutil
 import socket
@@ -12,7 +12,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from helpers import det_small_cfg, predict_ground_truth, train_briefly
+from helpers import det_small_cfg, train_briefly
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -86,26 +86,6 @@ def det_root(tmp_path_factory):
     root = str(tmp_path_factory.mktemp('det'))
     write_detection_set(root, num_train=16, num_val=4)
     return root
-
-
-@pytest.mark.slow
-def test_short_training_lowers_the_loss_and_evaluates(det_root, tmp_path):
-    """The config's val loop and COCO metric score the ground truth 1 and
-    the ground truth less one of the 3 classes 2/3."""
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(det_small_cfg(det_root, tmp_path / 'work', 24))
-    runner.train()
-    losses = runner.message_hub.get_scalar('train/loss').data[0]
-    assert np.mean(losses[-6:]) < 0.8 * np.mean(losses[:6])
-    assert os.path.isfile(tmp_path / 'work' / 'iter_24.pth')
-    with open(os.path.join(det_root, 'annotations',
-                           'instances_val.json')) as f:
-        present = {a['category_id'] for a in json.load(f)['annotations']}
-    assert present == {1, 2, 3}  # every class in the 4 validation images
-    predict_ground_truth(runner.model)
-    assert runner.val_loop.run()['coco/bbox_mAP'] == 1.0
-    predict_ground_truth(runner.model, drop_label=1)
-    assert runner.val_loop.run()['coco/bbox_mAP'] == 0.667
 
 
 @pytest.fixture(scope='module')

@@ -4,15 +4,13 @@ cvnets-v0.1) on seeded weights saved as their models save them, loaded
 through the real loading paths: raw outputs, priors, detections (also
 rescaled to a non-square original image, and capped per image), prior
 matching, target encoding and the multibox loss; short training runs of the
-configs on the synthetic sets."""
-import os
-
+configs on the synthetic sets (what the trained SSD scores:
+test_learning.py)."""
 import numpy as np
 import pytest
 import torch
 from helpers import (assert_close_to_range, assert_same_detections,
-                     authors_state_dict, cfg_path, edgeformer_reference,
-                     one_class_miou, predict_ground_truth, segment_as)
+                     authors_state_dict, cfg_path, edgeformer_reference)
 from mmengine.config import Config
 
 from mmedgenext.apis import build_model, load_config
@@ -276,49 +274,6 @@ def test_deeplabv3_logits_are_the_authors(tmp_path):
 
 
 # ------------------------------------------------- configs on synthetic data
-@pytest.fixture(scope='module')
-def det_root(tmp_path_factory):
-    from mmedgenext.synthetic_data import write_detection_set
-    root = str(tmp_path_factory.mktemp('det'))
-    write_detection_set(root, num_train=8, num_val=2)
-    return root
-
-
-@pytest.mark.slow
-def test_ssd_config_trains_and_evaluates_with_coco_metric(det_root, tmp_path):
-    from mmengine.runner import Runner
-    cfg = Config.fromfile(cfg_path('ssdlite_edgeformer_s_coco.py'))
-    cfg.work_dir = str(tmp_path)
-    cfg.model.backbone.init_cfg = None
-    cfg.model.bbox_head.num_classes = 3
-    metainfo = dict(classes=('circle', 'square', 'triangle'))
-    for loader, split in ((cfg.train_dataloader, 'train'),
-                          (cfg.val_dataloader, 'val')):
-        loader.update(batch_size=2, num_workers=0, persistent_workers=False)
-        loader.dataset.update(
-            data_root=det_root, metainfo=metainfo,
-            ann_file=f'annotations/instances_{split}.json',
-            data_prefix=dict(img=f'{split}/'))
-        for step in loader.dataset.pipeline:  # 128x128 squares: fast
-            if step['type'] == 'Resize':
-                step['scale'] = (128, 128)
-    cfg.test_dataloader = cfg.val_dataloader
-    cfg.val_evaluator.ann_file = os.path.join(
-        det_root, 'annotations', 'instances_val.json')
-    cfg.test_evaluator = cfg.val_evaluator
-    cfg.train_cfg = dict(type='IterBasedTrainLoop', max_iters=2,
-                         val_interval=2)
-    cfg.param_scheduler = []
-    cfg.custom_hooks = []
-    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=2,
-                                        by_epoch=False)
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    assert np.isfinite(runner.message_hub.get_scalar('train/loss').current())
-    predict_ground_truth(runner.model)  # the val loop and metric score it 1
-    assert runner.val_loop.run()['coco/bbox_mAP'] == 1.0
-
-
 @pytest.mark.slow
 def test_deeplabv3_config_trains_and_evaluates(tmp_path):
     from mmengine.runner import Runner
@@ -363,9 +318,8 @@ def test_deeplabv3_config_trains_and_evaluates(tmp_path):
     runner = Runner.from_cfg(cfg)
     runner.train()
     assert np.isfinite(runner.message_hub.get_scalar('train/loss').current())
-    segment_as(runner.model, 0)  # all background: mIoU from the label maps
-    assert runner.val_loop.run()['mIoU'] == pytest.approx(
-        one_class_miou(root, 0), abs=6e-3)  # 2 decimals
+    miou = runner.val_loop.run()['mIoU']  # the trained model, scored
+    assert 0 <= miou <= 100  # what it learns: test_learning.py
 
 
 @pytest.mark.slow

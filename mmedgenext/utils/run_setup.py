@@ -17,12 +17,17 @@ class DataNotFoundError(FileNotFoundError):
 def apply_train_args(cfg, config_path, work_dir=None, amp=False,
                      auto_scale_lr=False, resume=None, launcher='none'):
     """mmdet's train.py options: work dir (default
-    ``work_dirs/<config name>``), AMP, LR scaling by batch size, and resume
-    (``'auto'``: the latest checkpoint of the work dir, or a path)."""
+    ``work_dirs/<config name>``), AMP (bfloat16 autocast on a machine
+    without a GPU, where mmengine's AmpOptimWrapper refuses to run), LR
+    scaling by batch size, and resume (``'auto'``: the latest checkpoint of
+    the work dir, or a path)."""
+    from mmengine.device import get_device
     cfg.launcher = launcher
     cfg.work_dir = work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(config_path))[0])
-    if amp:
+    if amp and get_device() == 'cpu':
+        cfg.optim_wrapper.type = 'mmedgenext.CPUAmpOptimWrapper'
+    elif amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
     if auto_scale_lr:
