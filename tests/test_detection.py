@@ -1,4 +1,4 @@
-"""SSDLite-EdgeNeXt: every config builds and runs; on the synthetic set the
+"""SSDLite-EdgeNeXt: the paper configs' settings; on the synthetic set the
 loop trains, evaluates, resumes, runs under 2-process DDP, and the tools
 draw detections and report bad data clearly."""
 import glob
@@ -11,11 +11,8 @@ import sys
 
 import numpy as np
 import pytest
-import torch
 from helpers import det_small_cfg, predict_ground_truth, train_briefly
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.structures import InstanceData
 from PIL import Image
 
 from mmedgenext.synthetic_data import write_detection_set
@@ -36,49 +33,19 @@ def test_all_paper_configs_exist():
             assert f'ssdlite_edgenext_{arch}_{data}.py' in names
 
 
-def det_batch(size):
-    from mmdet.structures import DetDataSample
-    g = torch.Generator().manual_seed(0)
-    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8,
-                            generator=g) for _ in range(2)]
-    samples = []
-    for _ in range(2):
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            pad_shape=(size, size), scale_factor=(1., 1.)))
-        sample.gt_instances = InstanceData(
-            bboxes=torch.tensor([[10., 12., 60., 70.], [40., 30., 90., 80.]]),
-            labels=torch.tensor([0, 1]))
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
-@pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)
 @pytest.mark.slow
-def test_config_builds_and_runs(path):
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(path)
-    init_default_scope(cfg.default_scope)
-    init_cfg = cfg.model.backbone.init_cfg
-    if 'synthetic' not in path:  # the paper configs start from ImageNet
-        arch = cfg.model.backbone.arch
-        assert init_cfg == dict(type='Pretrained',
-                                checkpoint=f'edgenext_{arch}')
-    cfg.model.backbone.init_cfg = None
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    data = model.data_preprocessor(det_batch(128), training=True)
-    losses = model(**data, mode='loss')
-    assert set(losses) == {'loss_cls', 'loss_bbox'}
-    assert all(torch.isfinite(sum(v)) for v in losses.values())
-    model.eval()
-    with torch.no_grad():
-        data = model.data_preprocessor(det_batch(128), training=False)
-        results = model(**data, mode='predict')
-        cls_scores, bbox_preds = model(data['inputs'], mode='tensor')
-    assert len(results) == 2 and 'bboxes' in results[0].pred_instances
-    assert len(cls_scores) == len(cfg.model.bbox_head.in_channels)
-    assert cls_scores[0].shape[1] % (cfg.model.bbox_head.num_classes + 1) == 0
+def test_paper_configs_start_from_imagenet():
+    """(Building, sizes and a training step of every config:
+    test_config_sizes.py.)"""
+    for path in CONFIGS:
+        if 'synthetic' in path:
+            continue
+        cfg = Config.fromfile(path)
+        assert cfg.model.backbone.init_cfg == dict(
+            type='Pretrained',
+            checkpoint=f'edgenext_{cfg.model.backbone.arch}')
+        assert cfg.model.bbox_head.num_classes == (
+            80 if path.endswith('_coco.py') else 20)
 
 
 @pytest.fixture(scope='module')
