@@ -275,16 +275,17 @@ def one_class_miou(seg_root, k, num_classes=4):
     return 100 * counts[k] / labels.size / present.sum()
 
 
-def det_batch(size, num_images=2, masks=False):
-    """A seeded mmdet batch: ``num_images`` random square images of
-    ``size`` px with two labelled boxes each (and their masks)."""
+def det_batch(size, masks=False):
+    """A seeded mmdet batch: two random square images of ``size`` px with
+    two labelled boxes each (and their masks)."""
     from mmdet.structures import DetDataSample
     from mmdet.structures.mask import BitmapMasks
     from mmengine.structures import InstanceData
     g = torch.Generator().manual_seed(0)
-    boxes = torch.tensor([[10., 12., 60., 70.], [40., 30., 90., 80.]])
+    boxes = torch.tensor([[10., 12., 60., 70.], [40., 30., 90., 80.]]
+                         ) * size / 128
     inputs, samples = [], []
-    for _ in range(num_images):
+    for _ in range(2):
         inputs.append(torch.randint(0, 255, (3, size, size),
                                     dtype=torch.uint8, generator=g))
         sample = DetDataSample(metainfo=dict(
