@@ -58,9 +58,9 @@ def main():
     data += [f'{evaluator}.ann_file={det_root}/annotations/'
              'instances_val.json'
              for evaluator in ('val_evaluator', 'test_evaluator')]
-    schedule = [] if args.epochs is None else [
+    schedule = [] if args.epochs is None else [  # evaluated in step 3
         f'train_cfg.max_epochs={args.epochs}',
-        f'train_cfg.val_interval={args.epochs}']
+        f'train_cfg.val_interval={args.epochs + 1}']
 
     print(f'== 2/4 training {CONFIG}', flush=True)
     run_tool('tools/train.py', CONFIG, '--work-dir', args.work_dir,
