@@ -148,8 +148,12 @@ def test_slurm_train_runs_two_tasks_through_srun(slurm, tmp_path):
     log = open(glob.glob(str(tmp_path / 'work' / '*' / '*.log'))[0]).read()
     assert 'Distributed launcher: slurm' in log
     assert 'GPU number: 2' in log  # the world size: two Slurm tasks
-    job = subprocess.run(
-        ['scontrol', '--oneliner', 'show', 'job'], env=slurm,
-        capture_output=True, text=True, check=True).stdout
+    for _ in range(60):  # srun returns before the job record completes
+        job = subprocess.run(
+            ['scontrol', '--oneliner', 'show', 'job'], env=slurm,
+            capture_output=True, text=True, check=True).stdout
+        if 'JobState=COMPLETING' not in job:
+            break
+        time.sleep(0.5)
     assert 'JobName=mmedgenext-slurm-test' in job
     assert 'JobState=COMPLETED' in job and 'NumTasks=2' in job
