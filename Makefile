@@ -12,22 +12,26 @@ endif
 OLDEST_PYTHON ?= .venv-torch2.1/bin/python
 OLDEST_TORCH = torch==2.1.2 torchvision==0.16.2 numpy<2
 
-.PHONY: setup demo test test-fast test-oldest benchmark
+.PHONY: setup slurm demo test test-fast test-oldest benchmark
 
 setup:
 	@tools/setup_env.sh $(PYTHON)
 
+# Debian's Slurm for tests/test_slurm.py, where apt-get runs as root.
+slurm:
+	@tools/setup_slurm.sh
+
 demo: setup
 	$(PYTHON) tools/demo_synthetic.py
 
-test: setup
+test: setup slurm
 	$(PYTHON) -m pytest -q tests
 
 # The suite less the tests marked slow (training, DDP, tools): < 1 minute.
 test-fast: setup
 	$(PYTHON) -m pytest -q -m "not slow" tests
 
-test-oldest:
+test-oldest: slurm
 	@TORCH_SPEC="$(OLDEST_TORCH)" tools/setup_env.sh $(OLDEST_PYTHON)
 	$(OLDEST_PYTHON) -m pytest -q tests
 

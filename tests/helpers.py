@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import torch
+import yaml
 from fixtures.seeded_weights import checksums, seeded_images, seeded_state_dict
 from PIL import Image
 
@@ -16,6 +17,28 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # (tests/fixtures/edgenext_official/, made by make_edgenext_official.py).
 OFFICIAL_VARIANTS = ('xx_small', 'x_small', 'small', 'base',
                      'xx_small_bn_hs', 'x_small_bn_hs', 'small_bn_hs')
+
+
+# Where the configs' parameters and MAdds are listed: the two model-index
+# files (what `mim search` lists) and the configs on local data.
+METAFILES = ('configs/metafile.yml', 'configs/examples/metafile.yml',
+             'configs/metafile-local.yml')
+
+
+def listed_sizes():
+    """{config path: (params, madds, input size)} from the metafiles; a
+    config listed twice (two released files of one config) lists one
+    size."""
+    sizes = {}
+    for name in METAFILES:
+        with open(os.path.join(ROOT, name)) as f:
+            for model in yaml.safe_load(f)['Models']:
+                meta = model['Metadata']
+                size = (meta['Parameters'], meta['FLOPs'],
+                        meta['Input Size'])
+                assert sizes.setdefault(model['Config'], size) == size, \
+                    model['Name']
+    return sizes
 
 
 def cfg_path(name):
@@ -262,6 +285,63 @@ def one_class_miou(seg_root, k, num_classes=4, split='val'):
     counts = np.bincount(labels, minlength=num_classes)
     present = (counts > 0) | (np.arange(num_classes) == k)
     return 100 * counts[k] / labels.size / present.sum()
+
+
+def det_batch(size, masks=False):
+    """A seeded mmdet batch: two random square images of ``size`` px with
+    two labelled boxes each (and their masks)."""
+    from mmdet.structures import DetDataSample
+    from mmdet.structures.mask import BitmapMasks
+    from mmengine.structures import InstanceData
+    g = torch.Generator().manual_seed(0)
+    boxes = torch.tensor([[10., 12., 60., 70.], [40., 30., 90., 80.]]
+                         ) * size / 128
+    inputs, samples = [], []
+    for _ in range(2):
+        inputs.append(torch.randint(0, 255, (3, size, size),
+                                    dtype=torch.uint8, generator=g))
+        sample = DetDataSample(metainfo=dict(
+            img_shape=(size, size), ori_shape=(size, size),
+            pad_shape=(size, size), scale_factor=(1., 1.)))
+        sample.gt_instances = InstanceData(bboxes=boxes,
+                                           labels=torch.tensor([0, 1]))
+        if masks:
+            bitmaps = np.zeros((2, size, size), np.uint8)
+            for bitmap, (x1, y1, x2, y2) in zip(bitmaps, boxes.int()):
+                bitmap[y1:y2, x1:x2] = 1
+            sample.gt_instances.masks = BitmapMasks(bitmaps, size, size)
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def seg_batch(num_classes, size=64):
+    """A seeded mmseg batch: two random images of ``size`` px with random
+    label maps."""
+    from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
+    g = torch.Generator().manual_seed(0)
+    inputs, samples = [], []
+    for _ in range(2):
+        inputs.append(torch.randint(0, 255, (3, size, size),
+                                    dtype=torch.uint8, generator=g))
+        sample = SegDataSample(metainfo=dict(img_shape=(size, size),
+                                             ori_shape=(size, size),
+                                             pad_shape=(size, size)))
+        sample.gt_sem_seg = PixelData(data=torch.randint(
+            0, num_classes, (1, size, size), generator=g))
+        samples.append(sample)
+    return dict(inputs=inputs, data_samples=samples)
+
+
+def cls_batch(num_classes, size=64):
+    """A seeded mmpretrain batch: two random images of ``size`` px and
+    their labels."""
+    from mmpretrain.structures import DataSample
+    g = torch.Generator().manual_seed(0)
+    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8,
+                            generator=g) for _ in range(2)]
+    samples = [DataSample().set_gt_label(k % num_classes) for k in range(2)]
+    return dict(inputs=inputs, data_samples=samples)
 
 
 def run_tool(*args, timeout=600):

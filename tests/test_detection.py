@@ -1,9 +1,11 @@
-"""SSDLite-EdgeNeXt: every config builds and runs; on the synthetic set the
+"""SSDLite-EdgeNeXt: the paper configs' settings; on the synthetic set the
 loop resumes and runs under 2-process DDP, and the tools draw detections
 and report bad data clearly (what a trained detector scores:
 test_learning.py)."""
 import glob
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -11,11 +13,8 @@ import sys
 
 import numpy as np
 import pytest
-import torch
-from helpers import det_small_cfg, train_briefly
+from helpers import det_small_cfg, randomize_, train_briefly
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
-from mmengine.structures import InstanceData
 from PIL import Image
 
 from mmedgenext.synthetic_data import write_detection_set
@@ -36,49 +35,19 @@ def test_all_paper_configs_exist():
             assert f'ssdlite_edgenext_{arch}_{data}.py' in names
 
 
-def det_batch(size):
-    from mmdet.structures import DetDataSample
-    g = torch.Generator().manual_seed(0)
-    inputs = [torch.randint(0, 255, (3, size, size), dtype=torch.uint8,
-                            generator=g) for _ in range(2)]
-    samples = []
-    for _ in range(2):
-        sample = DetDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            pad_shape=(size, size), scale_factor=(1., 1.)))
-        sample.gt_instances = InstanceData(
-            bboxes=torch.tensor([[10., 12., 60., 70.], [40., 30., 90., 80.]]),
-            labels=torch.tensor([0, 1]))
-        samples.append(sample)
-    return dict(inputs=inputs, data_samples=samples)
-
-
-@pytest.mark.parametrize('path', CONFIGS, ids=os.path.basename)
 @pytest.mark.slow
-def test_config_builds_and_runs(path):
-    from mmdet.registry import MODELS
-    cfg = Config.fromfile(path)
-    init_default_scope(cfg.default_scope)
-    init_cfg = cfg.model.backbone.init_cfg
-    if 'synthetic' not in path:  # the paper configs start from ImageNet
-        arch = cfg.model.backbone.arch
-        assert init_cfg == dict(type='Pretrained',
-                                checkpoint=f'edgenext_{arch}')
-    cfg.model.backbone.init_cfg = None
-    model = MODELS.build(cfg.model)
-    model.init_weights()
-    data = model.data_preprocessor(det_batch(128), training=True)
-    losses = model(**data, mode='loss')
-    assert set(losses) == {'loss_cls', 'loss_bbox'}
-    assert all(torch.isfinite(sum(v)) for v in losses.values())
-    model.eval()
-    with torch.no_grad():
-        data = model.data_preprocessor(det_batch(128), training=False)
-        results = model(**data, mode='predict')
-        cls_scores, bbox_preds = model(data['inputs'], mode='tensor')
-    assert len(results) == 2 and 'bboxes' in results[0].pred_instances
-    assert len(cls_scores) == len(cfg.model.bbox_head.in_channels)
-    assert cls_scores[0].shape[1] % (cfg.model.bbox_head.num_classes + 1) == 0
+def test_paper_configs_start_from_imagenet():
+    """(Building, sizes and a training step of every config:
+    test_config_sizes.py.)"""
+    for path in CONFIGS:
+        if 'synthetic' in path:
+            continue
+        cfg = Config.fromfile(path)
+        assert cfg.model.backbone.init_cfg == dict(
+            type='Pretrained',
+            checkpoint=f'edgenext_{cfg.model.backbone.arch}')
+        assert cfg.model.bbox_head.num_classes == (
+            80 if path.endswith('_coco.py') else 20)
 
 
 @pytest.fixture(scope='module')
@@ -110,17 +79,123 @@ def test_test_tool_evaluates_and_draws(trained, tmp_path):
     assert len(drawn) == 4  # one per validation image
 
 
-@pytest.mark.slow
-def test_demo_draws_boxes(trained, det_root, tmp_path):
+@pytest.fixture(scope='module')
+def scoring_detector(trained, tmp_path_factory):
+    """The 2-iteration detector with a seeded random head: its scores vary
+    with the image, so a threshold can split its detections (the trained
+    head still scores every prior the same). Saved with the run's dataset
+    metadata (classes and palette)."""
+    import torch
+    from mmdet.apis import init_detector
     cfg_path, checkpoint = trained
+    model = init_detector(cfg_path, checkpoint, device='cpu')
+    randomize_(model.bbox_head, seed=5)
+    saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    path = str(tmp_path_factory.mktemp('scoring') / 'scoring.pth')
+    torch.save(dict(meta=saved['meta'], state_dict=model.state_dict()),
+               path)
+    return cfg_path, path
+
+
+def box_edges(box, shape, margin=0):
+    """A mask of the pixels within ``margin`` of ``box``'s four edge lines
+    (its corners left out) in an image of ``shape``."""
+    mask = np.zeros(shape[:2], bool)
+    h, w = mask.shape
+    x1, y1, x2, y2 = (int(round(float(v))) for v in box)
+    x1, x2 = np.clip([x1, x2], 1, w - 2)
+    y1, y2 = np.clip([y1, y2], 1, h - 2)
+    for y in (y1, y2):
+        mask[max(y - margin, 0):y + margin + 1, x1 + 5:x2 - 4] = True
+    for x in (x1, x2):
+        mask[y1 + 5:y2 - 4, max(x - margin, 0):x + margin + 1] = True
+    return mask
+
+
+def colour_share(drawn, under, mask, colour, alpha=0.8, tol=30):
+    """The share of the pixels of ``mask`` that show ``colour`` blended
+    with ``alpha`` over the image ``under`` them, as mmdet's visualizer
+    draws box edges."""
+    expected = alpha * np.array(colour) + (1 - alpha) * under[mask]
+    return (np.abs(drawn[mask] - expected).max(-1) <= tol).mean()
+
+
+@pytest.mark.slow
+def test_demo_draws_the_detections_above_the_threshold(scoring_detector,
+                                                       det_root, tmp_path):
+    """The image tools/demo.py writes is what mmdet's inference API and
+    visualizer give for these detections at --score-thr: the palette colour
+    of its class along each box above the threshold, and not along a lower
+    box apart from them."""
+    import mmcv
+    from mmdet.apis import inference_detector, init_detector
+    from mmdet.registry import VISUALIZERS
+    cfg_path, checkpoint = scoring_detector
     image = os.path.join(det_root, 'val', 'val_00000.jpg')
+    model = init_detector(cfg_path, checkpoint, device='cpu')
+    result = inference_detector(model, mmcv.imread(image))
+    pred = result.pred_instances
+    pred = pred[pred.scores.argsort(descending=True)]
+    assert pred.scores[2] > pred.scores[3]
+    threshold = float(pred.scores[2] + pred.scores[3]) / 2
     out = tmp_path / 'out.png'
     run_tool('tools/demo.py', image, cfg_path, checkpoint, '--out', str(out),
-             '--score-thr', '0')
-    drawn = np.asarray(Image.open(out).convert('RGB'))
-    assert drawn.shape == (320, 320, 3)
-    original = np.asarray(Image.open(image).convert('RGB'))
-    assert np.abs(drawn.astype(int) - original).max() > 100  # boxes drawn
+             '--score-thr', str(threshold))
+    drawn = np.asarray(Image.open(out).convert('RGB')).astype(int)
+    under = mmcv.imread(image, channel_order='rgb').astype(int)
+    assert drawn.shape == under.shape == (320, 320, 3)
+
+    visualizer = VISUALIZERS.build(dict(model.cfg.visualizer,
+                                        name='demo_test'))
+    visualizer.dataset_meta = model.dataset_meta
+    visualizer.add_datasample('expected', under.astype(np.uint8),
+                              data_sample=result, draw_gt=False,
+                              pred_score_thr=threshold)
+    assert np.array_equal(drawn, visualizer.get_image())
+
+    palette = model.dataset_meta['palette']
+    shown, hidden = pred[:3], pred[3:]
+    for box, label in zip(shown.bboxes, shown.labels):
+        edges = box_edges(box, drawn.shape)
+        assert colour_share(drawn, under, edges, palette[label]) > 0.5
+    near_shown = np.any([box_edges(box, drawn.shape, margin=4)
+                         for box in shown.bboxes], axis=0)
+    box, label = hidden.bboxes[0], hidden.labels[0]
+    apart = box_edges(box, drawn.shape) & ~near_shown
+    assert apart.sum() > 40
+    assert colour_share(drawn, under, apart, palette[label]) < 0.2
+
+
+@pytest.mark.slow
+def test_make_demo_trains_evaluates_and_draws(tmp_path):
+    """What `make demo` runs (tools/demo_synthetic.py), for one epoch on a
+    few images: it trains, prints the mAP its test run wrote, and draws
+    the detections."""
+    data = tmp_path / 'data'
+    write_detection_set(str(data / 'det'), num_train=16, num_val=2)
+    (data / 'det' / '.complete').touch()  # a complete set: not rewritten
+    out = run_tool(
+        'tools/demo_synthetic.py', '--work-dir', str(tmp_path / 'work'),
+        '--out-dir', str(tmp_path / 'vis'), '--data-root', str(data),
+        '--epochs', '1', '--num-images', '1', '--score-thr', '0.1').stdout
+    printed = re.search(
+        r'COCO bbox mAP on the synthetic validation split: ([\d.]+) '
+        r'\(mAP@0.5 ([\d.]+)\), checkpoint (\S+), results (\S+)\n', out)
+    assert printed, out
+    map_, map_50, checkpoint, results = printed.groups()
+    assert checkpoint == str(tmp_path / 'work' / 'epoch_1.pth')
+    assert results.startswith(str(tmp_path / 'work' / 'test'))
+    with open(results) as f:
+        metrics = json.load(f)
+    assert map_ == f'{metrics["coco/bbox_mAP"]:.3f}'
+    assert map_50 == f'{metrics["coco/bbox_mAP_50"]:.3f}'
+    drawn_path = str(tmp_path / 'vis' / 'val_00000.png')
+    assert f'detections drawn: {drawn_path}\n' in out
+    drawn = np.asarray(Image.open(drawn_path).convert('RGB')).astype(int)
+    original = np.asarray(Image.open(
+        data / 'det' / 'val' / 'val_00000.jpg').convert('RGB'))
+    assert drawn.shape == original.shape
+    assert (np.abs(drawn - original).max(-1) > 60).mean() > 0.02  # boxes
 
 
 @pytest.mark.slow

@@ -1,60 +1,76 @@
-"""tools/get_flops.py: the published parameter counts exactly and MAdds
-within 0.5% (paper Table 1; the authors' README) for the ImageNet configs
-at 256x256."""
-import os
+"""tools/get_flops.py prints the sizes configs/*metafile*.yml lists (which
+test_config_sizes.py checks against the counter and the papers), for a
+detector, a segmentor (with its per-stage table), a classifier (at
+--shape) and EdgeFormer; a two-stage detector's count does not depend on
+its weights."""
+import re
 import subprocess
 import sys
 
 import pytest
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
-
-from mmedgenext.analysis import count_complexity
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PUBLISHED_MADDS_M = {
-    'xx_small': 260.58, 'x_small': 538.0, 'small': 1260.59,
-    'base': 3840.93, 'xx_small_bn_hs': 259.53, 'x_small_bn_hs': 535.84,
-    'small_bn_hs': 1257.28,
-}
-PARAMS = {  # the reference architecture's counts, see test_backbone.py
-    'xx_small': 1_327_216, 'x_small': 2_336_804, 'small': 5_586_832,
-    'base': 18_511_292, 'xx_small_bn_hs': 1_326_184,
-    'x_small_bn_hs': 2_335_008, 'small_bn_hs': 5_584_000,
-}
+import torch
+from helpers import ROOT, cfg_path, listed_sizes
 
 
-@pytest.mark.parametrize('arch', list(PUBLISHED_MADDS_M))
+def get_flops(*args):
+    return subprocess.run([sys.executable, 'tools/get_flops.py', *args],
+                          cwd=ROOT, capture_output=True, text=True,
+                          check=True).stdout
+
+
+@pytest.mark.parametrize('config,options', [
+    ('configs/ssdlite_edgenext_small_coco.py', []),
+    ('configs/deeplabv3_edgenext_small_voc12aug_cvnets.py', ['--per-stage']),
+    ('configs/edgenext_xx_small_in1k.py', ['--shape', '256', '256']),
+    ('configs/ssdlite_edgeformer_s_coco.py', []),
+])
 @pytest.mark.slow
-def test_imagenet_configs_match_the_published_complexity(arch):
-    from mmpretrain.registry import MODELS
-    cfg = Config.fromfile(
-        os.path.join(ROOT, 'configs', f'edgenext_{arch}_in1k.py'))
-    init_default_scope('mmpretrain')
-    import mmedgenext.models.data_preprocessors  # noqa: F401
-    result = count_complexity(MODELS.build(cfg.model), (3, 256, 256))
-    assert result['params'] == PARAMS[arch]
-    madds = result['madds'] / 1e6
-    assert abs(madds / PUBLISHED_MADDS_M[arch] - 1) < 0.005, madds
+def test_prints_the_listed_size(config, options):
+    params, madds, size = listed_sizes()[config]
+    first, *table = get_flops(config, *options).splitlines()
+    assert first == (f'{config.split("/")[-1]} at {size}x{size}: '
+                     f'{params / 1e6:.2f}M params ({params:,}), '
+                     f'{madds / 1e6:.2f}M MAdds')
+    if '--per-stage' not in options:
+        assert table == []
+        return
+    rows = [re.fullmatch(r'\| (\S[^|]*) \| ([\d.]+)M \|', line)
+            for line in table[2:]]
+    assert table[:2] == ['| part | MAdds |', '|---|---|']
+    assert [row[1] for row in rows] == [
+        f'backbone.stages.{i}' for i in range(4)] + ['everything else']
+    assert all(float(row[2]) > 0 for row in rows)
+    assert sum(float(row[2]) for row in rows) == pytest.approx(
+        madds / 1e6, abs=0.03)
+
+
+def record_results(module, name):
+    """A list that receives what ``module.name(...)`` returns from now
+    on."""
+    results = []
+    method = getattr(module, name)
+
+    def recorded(*args, **kwargs):
+        results.append(method(*args, **kwargs))
+        return results[-1]
+
+    setattr(module, name, recorded)
+    return results
 
 
 @pytest.mark.slow
-def test_cli_on_a_segmentation_config():
-    out = subprocess.run([
-        sys.executable, 'tools/get_flops.py',
-        'configs/deeplabv3_edgenext_xx_small_voc12aug.py', '--shape', '128',
-        '--per-stage'
-    ], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert 'at 128x128' in out and 'M MAdds' in out
-    assert '| backbone.stages.3 |' in out
-
-
-@pytest.mark.slow
-def test_cli_on_a_detection_config():
-    """SSDLite's tensor forward (per-level scores and boxes) counts too;
-    the default input is the detection protocol's 320x320."""
-    out = subprocess.run([
-        sys.executable, 'tools/get_flops.py',
-        'configs/ssdlite_edgenext_xx_small_coco.py'
-    ], cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    assert 'at 320x320: 2.28M params (2,282,796)' in out
+def test_two_stage_count_takes_the_rpn_s_max_proposals():
+    """At 64x64 the RPN has about 1000 candidates, of which its NMS keeps a
+    number that depends on the weights; the count takes ``max_per_img`` of
+    them whatever the weights, as mmdet 2.x counted 1000 proposals."""
+    from mmedgenext.analysis import count_complexity
+    from mmedgenext.apis import build_model, load_config
+    counts = set()
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        model = build_model(load_config(
+            cfg_path('examples/faster-rcnn_edgenext_small_fpn_1x_coco.py')))
+        proposals = record_results(model.rpn_head, 'predict')
+        counts.add(count_complexity(model, (3, 64, 64))['madds'])
+        assert len(proposals[0][0]) == model.rpn_head.test_cfg.max_per_img
+    assert len(counts) == 1

@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import seg_small_cfg, train_briefly
+from helpers import randomize_, seg_small_cfg, train_briefly
 from mmengine.config import Config
 from PIL import Image
 
@@ -65,15 +65,56 @@ def test_test_tool_writes_coloured_overlays(trained, tmp_path):
     assert len(overlays) == 4  # one per validation image
 
 
-@pytest.mark.slow
-def test_demo_draws_a_segmentation(trained, seg_root, tmp_path):
+@pytest.fixture(scope='module')
+def varied_segmentor(trained, tmp_path_factory):
+    """The 2-iteration segmentor with a seeded random decode head, so that
+    it labels the image with several classes (the trained one says
+    background everywhere). Saved with the run's dataset metadata."""
+    import torch
+    from mmseg.apis import init_model
     cfg_path, checkpoint = trained
-    image = glob.glob(os.path.join(seg_root, 'JPEGImages', 'val_*.jpg'))[0]
+    model = init_model(cfg_path, checkpoint, device='cpu')
+    randomize_(model.decode_head, seed=3)
+    saved = torch.load(checkpoint, map_location='cpu', weights_only=False)
+    path = str(tmp_path_factory.mktemp('varied') / 'varied.pth')
+    torch.save(dict(meta=saved['meta'], state_dict=model.state_dict()),
+               path)
+    return cfg_path, path
+
+
+@pytest.mark.slow
+def test_demo_draws_the_segmentation(varied_segmentor, seg_root, tmp_path):
+    """The image tools/demo.py writes is what mmseg's inference API and
+    visualizer give: at (nearly) every pixel the palette colour of the
+    predicted class over the image, as mmseg blends it (alpha 0.8)."""
+    import mmcv
+    from mmseg.apis import inference_model, init_model
+    from mmseg.registry import VISUALIZERS
+    cfg_path, checkpoint = varied_segmentor
+    image = sorted(glob.glob(os.path.join(seg_root, 'JPEGImages',
+                                          'val_*.jpg')))[0]
     out = tmp_path / 'out.png'
     subprocess.run([sys.executable, 'tools/demo.py', image, cfg_path,
                     checkpoint, '--out', str(out)], check=True, cwd=ROOT,
                    capture_output=True)
-    assert Image.open(out).size == (64, 64)
+    drawn = np.asarray(Image.open(out).convert('RGB')).astype(int)
+    under = mmcv.imread(image, channel_order='rgb').astype(int)
+    assert drawn.shape == under.shape == (64, 64, 3)
+
+    model = init_model(cfg_path, checkpoint, device='cpu')
+    result = inference_model(model, mmcv.imread(image))
+    visualizer = VISUALIZERS.build(dict(model.cfg.visualizer,
+                                        name='demo_test'))
+    visualizer.dataset_meta = model.dataset_meta
+    visualizer.add_datasample('expected', under.astype(np.uint8),
+                              data_sample=result, draw_gt=False)
+    assert np.array_equal(drawn, visualizer.get_image())
+
+    labels = result.pred_sem_seg.data[0].numpy()
+    assert len(np.unique(labels)) >= 2
+    palette = np.array(model.dataset_meta['palette'])
+    expected = 0.8 * palette[labels] + 0.2 * under
+    assert (np.abs(drawn - expected).max(-1) <= 2).mean() > 0.7
     broken = tmp_path / 'broken.jpg'
     broken.write_bytes(b'not an image')
     result = subprocess.run([sys.executable, 'tools/demo.py', str(broken),

@@ -9,7 +9,16 @@ ops, which fvcore does not count, whereas this plugin calls
 ``F.layer_norm``; those modules (the :class:`LayerNorm2d` of the stem and
 the downsampling layers) are left out so the totals are comparable (they
 are about 0.5% of XXS). Every other norm counts, as in the reference.
+
+Two-stage detectors (an RPN feeding an RoI head) are counted as mmdet
+2.x's get_flops counted them (``TwoStageDetector.forward_dummy``): the RoI
+head on a fixed number of proposals, the RPN's ``max_per_img`` (1000 in
+mmdet's configs), where NMS would keep a number that depends on the
+weights.
 """
+import copy
+from contextlib import contextmanager
+
 import torch
 from mmengine.analysis import FlopAnalyzer
 
@@ -20,26 +29,53 @@ class _TensorForward(torch.nn.Module):
     """The model's plain tensor forward (``mode='tensor'`` for OpenMMLab
     models): backbone, neck and head, no pre- or post-processing."""
 
-    def __init__(self, model):
+    def __init__(self, model, data_samples=None):
         super().__init__()
         self.model = model
+        self.data_samples = data_samples
 
     def forward(self, x):
+        if self.data_samples is not None:
+            return self.model(x, self.data_samples, mode='tensor')
         try:
             return self.model(x, mode='tensor')
         except TypeError:  # a bare nn.Module
             return self.model(x)
 
 
+@contextmanager
+def _fixed_proposals(model, input_shape):
+    """For a two-stage detector: the image metadata its RPN needs, and an
+    RPN whose NMS keeps every candidate, so that exactly ``max_per_img``
+    proposals reach the RoI head. Yields None for other models."""
+    rpn = getattr(model, 'rpn_head', None)
+    if rpn is None or getattr(model, 'roi_head', None) is None:
+        yield None
+        return
+    from mmdet.structures import DetDataSample
+    h, w = input_shape[1:]
+    sample = DetDataSample(metainfo=dict(
+        img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w),
+        batch_input_shape=(h, w), scale_factor=(1., 1.)))
+    test_cfg = rpn.test_cfg
+    rpn.test_cfg = copy.deepcopy(test_cfg)
+    rpn.test_cfg.nms.iou_threshold = 1.  # IoU > 1 never: nothing dropped
+    try:
+        yield [sample]
+    finally:
+        rpn.test_cfg = test_cfg
+
+
 def count_complexity(model, input_shape=(3, 256, 256)):
     """Return ``dict(params, madds, by_module)`` for a model in eval mode
     on one ``input_shape`` image."""
     model = model.eval()
-    analyzer = FlopAnalyzer(_TensorForward(model),
-                            torch.zeros(1, *input_shape))
-    analyzer.unsupported_ops_warnings(False)
-    analyzer.uncalled_modules_warnings(False)
-    by_module = analyzer.by_module()
+    with _fixed_proposals(model, input_shape) as data_samples:
+        analyzer = FlopAnalyzer(_TensorForward(model, data_samples),
+                                torch.zeros(1, *input_shape))
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        by_module = analyzer.by_module()
     uncounted = sum(by_module[f'model.{name}'] for name, m in
                     model.named_modules() if isinstance(m, LayerNorm2d)
                     and 'downsample_layers.' in name)

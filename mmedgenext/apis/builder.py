@@ -48,8 +48,12 @@ def build_model(cfg, checkpoint=None):
     (a path, URL or model-zoo name, loaded strictly; a file that would run
     code is refused) or, for None/'none',
     the config's random initialisation. The backbone's own pretrained
-    ``init_cfg`` is dropped, so nothing is downloaded."""
+    weights (its ``init_cfg``, or mmseg's ``model.pretrained``) are
+    dropped, so nothing is downloaded."""
     cfg.model.backbone.init_cfg = None
+    cfg.model.backbone.pop('pretrained', None)
+    if cfg.model.get('pretrained'):
+        cfg.model.pretrained = None
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         model = MODELS.build(cfg.model)
     if checkpoint in (None, 'none'):

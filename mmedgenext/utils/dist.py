@@ -1,24 +1,44 @@
 """Multi-process runs on machines without a GPU (gloo), and their clean
 end."""
+import os
+import subprocess
+
+
+def _slurm_environment():
+    """The torch.distributed variables of a Slurm task, as mmengine's
+    ``_init_dist_slurm`` sets them: ranks from Slurm's task ids, the job's
+    first host as master, port ``MASTER_PORT`` or 29500."""
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['LOCAL_RANK'] = os.environ['SLURM_LOCALID']
+    os.environ.setdefault('MASTER_PORT', '29500')
+    if 'MASTER_ADDR' not in os.environ:
+        os.environ['MASTER_ADDR'] = subprocess.getoutput(
+            f'scontrol show hostname {os.environ["SLURM_NODELIST"]} '
+            '| head -n1')
 
 
 def init_cpu_distributed(cfg):
-    """Let ``--launcher pytorch`` (torchrun) train on machines without a GPU.
+    """Let ``--launcher pytorch`` (torchrun) and ``--launcher slurm`` train
+    on machines without a GPU.
 
     mmengine 0.10.7 calls ``torch.cuda.set_device(local_rank)`` before
-    creating the process group (``_init_dist_pytorch`` in
-    ``mmengine/dist/utils.py``) and gives DDP the local rank as its device
-    (``Runner.wrap_model``), both as open-mmlab/mmengine#973 made them; both
-    fail without CUDA, and no upstream issue tracks CPU launches. Here the
-    gloo process group is created first (the Runner then skips its own) and
-    DDP gets no device ids. Drop this once ``_init_dist_pytorch`` skips
-    ``set_device`` without CUDA.
+    creating the process group (``_init_dist_pytorch`` and
+    ``_init_dist_slurm`` in ``mmengine/dist/utils.py``) and gives DDP the
+    local rank as its device (``Runner.wrap_model``), both as
+    open-mmlab/mmengine#973 made them; both fail without CUDA, and no
+    upstream issue tracks CPU launches. Here the gloo process group is
+    created first (the Runner then skips its own) and DDP gets no device
+    ids. Drop this once mmengine skips ``set_device`` without CUDA.
     """
     import torch
     import torch.distributed as dist
-    if (cfg.get('launcher', 'none') != 'pytorch'
-            or torch.cuda.is_available() or dist.is_initialized()):
+    launcher = cfg.get('launcher', 'none')
+    if (launcher not in ('pytorch', 'slurm') or torch.cuda.is_available()
+            or dist.is_initialized()):
         return cfg
+    if launcher == 'slurm':
+        _slurm_environment()
     dist.init_process_group(backend='gloo')
     wrapper = cfg.get('model_wrapper_cfg') or dict(
         type='MMDistributedDataParallel', broadcast_buffers=False,
