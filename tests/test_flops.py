@@ -31,7 +31,6 @@ def test_imagenet_configs_match_the_published_complexity(arch):
     cfg = Config.fromfile(
         os.path.join(ROOT, 'configs', f'edgenext_{arch}_in1k.py'))
     init_default_scope('mmpretrain')
-    import mmedgenext.models.data_preprocessors  # noqa: F401
     result = count_complexity(MODELS.build(cfg.model), (3, 256, 256))
     assert result['params'] == PARAMS[arch]
     madds = result['madds'] / 1e6
