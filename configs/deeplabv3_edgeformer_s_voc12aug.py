@@ -9,10 +9,7 @@ _base_ = [
     'mmseg::_base_/default_runtime.py',
     './_base_/schedules/deeplabv3_adamw_cosine.py',
 ]
-custom_imports = dict(
-    imports=['mmedgenext', 'mmedgenext.models.decode_heads',
-             'mmedgenext.models.segmentors'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 crop_size = (512, 512)
 model = dict(
     # ml-cvnets' evaluation: logits nearest-resized to the original image

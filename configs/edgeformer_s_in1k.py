@@ -6,10 +6,7 @@ _base_ = [
     './_base_/datasets/imagenet_edgenext.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-custom_imports = dict(
-    imports=['mmedgenext', 'mmedgenext.models.data_preprocessors',
-             'mmedgenext.models.cls_heads'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 model = dict(
     type='ImageClassifier',
     # ml-cvnets' variable-batch sampler: square sizes 160-320 around 256

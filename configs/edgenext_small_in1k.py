@@ -7,9 +7,7 @@ _base_ = [
     './_base_/schedules/edgenext_in1k_adamw.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-custom_imports = dict(
-    imports=['mmedgenext', 'mmedgenext.models.data_preprocessors'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 # RandAugment rand-m9-mstd0.5-inc1 for small and base (the authors' notes in
 # models/model.py: "AA=True"); timm's training transform then skips the
 # colour jitter, so it is replaced, not added.

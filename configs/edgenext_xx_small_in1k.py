@@ -6,9 +6,7 @@ _base_ = [
     './_base_/schedules/edgenext_in1k_adamw.py',
     'mmpretrain::_base_/default_runtime.py',
 ]
-custom_imports = dict(
-    imports=['mmedgenext', 'mmedgenext.models.data_preprocessors'],
-    allow_failed_imports=False)
+custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 model = dict(
     backbone=dict(arch='xx_small', drop_path_rate=0.),
     head=dict(in_channels=168))

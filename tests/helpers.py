@@ -344,6 +344,29 @@ def cls_batch(num_classes, size=64):
     return dict(inputs=inputs, data_samples=samples)
 
 
+def plugin_type_cfgs(cfg):
+    """``{'X': (key, type_cfg)}``: the first ``type='mmedgenext.X'`` dict
+    under each top-level ``key`` of a config (``model``, pipelines...)."""
+    found = {}
+
+    def walk(key, value):
+        if isinstance(value, dict):
+            kind = value.get('type')
+            if isinstance(kind, str) and kind.startswith('mmedgenext.'):
+                found.setdefault(kind.split('.', 1)[1], (key, value))
+            values = value.values()
+        elif isinstance(value, (list, tuple)):
+            values = value
+        else:
+            return
+        for item in values:
+            walk(key, item)
+
+    for key, value in cfg.items():
+        walk(key, value)
+    return found
+
+
 def run_tool(*args, timeout=600):
     """``python tools/...`` as a user runs it from the repository root,
     with this checkout's package first on the path; the finished process

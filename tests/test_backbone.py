@@ -4,8 +4,10 @@ import math
 import pytest
 import torch
 import torch.nn as nn
+import torch.nn.functional as F
 from helpers import official_fixture, randomize_
 from mmengine.registry import DefaultScope
+from torch.overrides import TorchFunctionMode
 
 from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
 from mmedgenext.models.layers import LayerNorm2d
@@ -219,23 +221,38 @@ def test_bad_norm_cfg_raises_clear_errors():
                       num_heads=2, norm_type='BN'))
 
 
+class _CountOneByOneConvs(TorchFunctionMode):
+    """Counts the 1x1 convs a forward runs."""
+    count = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is F.conv2d and args[1].shape[-2:] == (1, 1):
+            self.count += 1
+        return func(*args, **(kwargs or {}))
+
+
 @pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
 def test_deploy_form_runs_gemms_only_in_eager_inference(arch):
-    """The deploy form runs its 1x1 convs as GEMMs on the channels-last maps
-    (activation in place, residual add as the accumulator) at eager CPU
-    inference; with gradients on, and in a traced graph, the 1x1 convs
-    themselves run. Both give the same maps."""
+    """The deploy form runs its blocks' 1x1 convs as GEMMs on the
+    channels-last maps (activation in place, residual add as the
+    accumulator) at eager CPU inference; with gradients on, and in a traced
+    graph, the 1x1 convs themselves run. Both give the same maps."""
     model = randomize_(EdgeNeXt(arch)).eval()
     model.switch_to_deploy()
-    x = torch.randn(2, 3, 128, 96)
-    with torch.no_grad():
-        eager = model(x)
-        graph = str(torch.jit.trace(model, x, check_trace=False).inlined_graph)
+    x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(0))
+    # Two in each block's MLP, two in each SDTA block's attention.
     one_by_one = sum(len(stage) for stage in model.stages) * 2 + 3 * 2
-    assert graph.count('aten::_convolution') >= one_by_one
-    assert 'addmm' not in graph and 'gelu_' not in graph
-    for a, b in zip(eager, model(x)):
+    with torch.no_grad(), _CountOneByOneConvs() as gemm_run:
+        eager = model(x)
+    with _CountOneByOneConvs() as conv_run:
+        convs = model(x)
+    assert conv_run.count - gemm_run.count == one_by_one
+    for a, b in zip(eager, convs):
         torch.testing.assert_close(a, b.detach(), atol=1e-4, rtol=0)
+    with torch.no_grad(), _CountOneByOneConvs() as traced:
+        graph = str(torch.jit.trace(model, x, check_trace=False).inlined_graph)
+    assert traced.count == conv_run.count
+    assert 'addmm' not in graph and 'gelu_' not in graph
 
 
 @pytest.mark.parametrize('output_stride,sizes', [

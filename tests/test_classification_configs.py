@@ -24,7 +24,6 @@ VARIANT_CONFIGS = {
 def load(path):
     cfg = Config.fromfile(path)
     init_default_scope(cfg.default_scope)
-    import mmedgenext.models.data_preprocessors  # noqa: F401 (custom_imports)
     return cfg
 
 

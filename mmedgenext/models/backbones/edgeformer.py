@@ -12,7 +12,8 @@ import torch.utils.checkpoint as cp
 from mmengine.model import BaseModule
 
 from mmedgenext.registry import MODELS
-from ..layers.gcc import ConvLayer, InvertedResidual, OuterFrame
+from ..layers.cvnets_blocks import ConvLayer, InvertedResidual
+from ..layers.gcc import OuterFrame
 from .stage_control import FrozenStagesMixin, resolve_out_indices
 
 

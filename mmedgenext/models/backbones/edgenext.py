@@ -17,7 +17,7 @@ from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
 from ..layers import ConvEncoder, SDTAEncoder, build_norm, is_batch_norm
-from ..layers.deploy import fold_preceding_bn
+from ..layers.reparam import fold_preceding_bn
 from .stage_control import FrozenStagesMixin, resolve_out_indices
 
 # Shared by every published variant (reference repo, models/model.py); the

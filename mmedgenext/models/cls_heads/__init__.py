@@ -1,6 +1,5 @@
-"""Classification heads, imported by the classification configs through
-``custom_imports`` (they build on mmpretrain, which detection and
-segmentation users need not import)."""
+"""Classification heads (built on mmpretrain; registered on the first
+lookup of an ``mmedgenext.*`` type, see :mod:`mmedgenext.registry`)."""
 from .dropout_linear import DropoutLinearClsHead
 
 __all__ = ['DropoutLinearClsHead']

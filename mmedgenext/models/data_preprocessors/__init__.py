@@ -1,9 +1,6 @@
-"""Data preprocessors for classification.
-
-Imported by the ImageNet configs through ``custom_imports`` rather than by
-``mmedgenext.models``: they build on mmpretrain, which detection and
-segmentation users need not import.
-"""
+"""Data preprocessors for classification (built on mmpretrain; registered
+on the first lookup of an ``mmedgenext.*`` type, see
+:mod:`mmedgenext.registry`)."""
 from .multi_scale import MultiScaleClsDataPreprocessor
 
 __all__ = ['MultiScaleClsDataPreprocessor']

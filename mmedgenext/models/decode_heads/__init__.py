@@ -1,5 +1,5 @@
-"""mmseg decode heads, imported by the segmentation configs through
-``custom_imports`` so that ``import mmedgenext`` does not need mmseg."""
+"""mmseg decode heads (registered on the first lookup of an
+``mmedgenext.*`` type, see :mod:`mmedgenext.registry`)."""
 from .cvnets_aspp_head import CvnetsASPPHead
 
 __all__ = ['CvnetsASPPHead']

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from mmseg.models.decode_heads.decode_head import BaseDecodeHead
 
 from mmedgenext.registry import MODELS
-from ..layers.gcc import ConvLayer
+from ..layers.cvnets_blocks import ConvLayer
 
 
 class ASPPPooling(nn.Module):

@@ -13,7 +13,7 @@ from torch import nn
 from torchvision.ops import nms
 
 from mmedgenext.registry import MODELS
-from ..layers.gcc import ConvLayer, SeparableConv
+from ..layers.cvnets_blocks import ConvLayer, SeparableConv
 
 
 def box_iou(a, b, eps=1e-5):

@@ -11,9 +11,10 @@ from mmcv.cnn import build_activation_layer
 from mmcv.cnn.bricks import DropPath
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from .deploy import linear_to_conv1x1, mlp_residual
+from .cpu_gemm import mlp_residual_as_gemms, runs_as_gemms
 from .norm import build_norm, is_batch_norm
 from .positional_encoding import FourierPositionalEncoding
+from .reparam import linear_to_conv1x1
 from .xca import CrossCovarianceAttention
 
 
@@ -50,7 +51,7 @@ class _PointwiseMLPBlock(nn.Module):
         conv, the layer scale into the second. The same function in float,
         up to rounding; at eager CPU inference the convs run as GEMMs with
         the activation in place and the residual add as the accumulator
-        (``mlp_residual``). Irreversible (build a new model to train)."""
+        (:mod:`.cpu_gemm`). Irreversible (build a new model to train)."""
         if self.deploy:
             return
         if isinstance(self.norm, _BatchNorm):
@@ -66,8 +67,10 @@ class _PointwiseMLPBlock(nn.Module):
         """``shortcut`` + the layer-scaled ``MLP(norm(x))``; NCHW maps."""
         x = self.norm(x)
         if self.deploy:  # inference only: no drop path
-            return mlp_residual(self.pwconv1, self.act, self.pwconv2, x,
-                                shortcut)
+            if runs_as_gemms(x):
+                return mlp_residual_as_gemms(self.pwconv1, self.act,
+                                             self.pwconv2, x, shortcut)
+            return shortcut + self.pwconv2(self.act(self.pwconv1(x)))
         x = self.pwconv2(self.act(self.pwconv1(x.permute(0, 2, 3, 1))))
         if self.gamma is not None:
             x = self.gamma * x

@@ -4,6 +4,7 @@ import inspect
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
+from mmengine.registry import MODELS as MMENGINE_MODELS
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmedgenext.registry import MODELS
@@ -26,13 +27,19 @@ class LayerNorm2d(nn.LayerNorm):
 
 
 def norm_class(norm_cfg):
-    """The class ``norm_cfg['type']`` names, looked up from this plugin's
-    scope (``LN2d``) up to mmcv's layers (``BN``, ``SyncBN``, ``GN``...),
-    whatever the default scope of the config being built."""
+    """The class ``norm_cfg['type']`` names: this plugin's ``LN2d``, else
+    mmcv's layers (``BN``, ``SyncBN``, ``GN``...) in mmengine's root
+    registry, whatever the default scope of the config being built.
+
+    Not looked up in the plugin's registry: its first lookup imports every
+    model module (its ``locations``), and with them mmdet, mmseg and
+    mmpretrain, which building a backbone does not need.
+    """
     norm_type = norm_cfg['type']
     if inspect.isclass(norm_type):
         return norm_type
-    cls = MODELS.get(norm_type)
+    cls = (LayerNorm2d if norm_type == 'LN2d' else
+           MMENGINE_MODELS.get(norm_type))
     if cls is None or cls is nn.LayerNorm:  # 'LN' normalises the last dim
         raise ValueError(
             f'Unknown norm_cfg type {norm_type!r}; EdgeNeXt takes a norm of '

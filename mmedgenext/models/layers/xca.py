@@ -1,9 +1,12 @@
 """Cross-covariance attention (XCiT, arXiv 2106.09681) as used by SDTA."""
+import functools
+
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .deploy import as_matrix, eager_cpu_inference, linear_to_conv1x1
+from .cpu_gemm import conv1x1_on_tokens, runs_as_gemms
+from .reparam import linear_to_conv1x1
 
 
 class CrossCovarianceAttention(nn.Module):
@@ -49,17 +52,24 @@ class CrossCovarianceAttention(nn.Module):
 
     def forward(self, x):
         """x: (B, C, H, W) map -> (B, C, H, W)."""
+        if not self.deploy:
+            return self._on_tokens(x, self.qkv, self.proj)
+        if runs_as_gemms(x):
+            return self._on_tokens(
+                x, functools.partial(conv1x1_on_tokens, self.qkv),
+                functools.partial(conv1x1_on_tokens, self.proj))
         B, C, H, W = x.shape
-        if self.deploy and not eager_cpu_inference(x):
-            q, k, v = self.qkv(x).reshape(B, 3, self.num_heads,
-                                          C // self.num_heads, H * W).unbind(1)
-            return self.proj(self._attend(q, k, v).reshape(B, C, H, W))
-        # Tokens (B, HW, C); the deploy form's 1x1 convs run as the same
-        # GEMMs at eager CPU inference (cheaper than oneDNN's 1x1 conv there).
+        q, k, v = self.qkv(x).reshape(B, 3, self.num_heads,
+                                      C // self.num_heads, H * W).unbind(1)
+        return self.proj(self._attend(q, k, v).reshape(B, C, H, W))
+
+    def _on_tokens(self, x, qkv, proj):
+        """The attention on (B, HW, C) tokens, ``qkv`` and ``proj`` taking
+        tokens (the Linears, or the inference form's 1x1 convs as GEMMs)."""
+        B, C, H, W = x.shape
         tokens = x.flatten(2).transpose(1, 2)
-        qkv = F.linear(tokens, as_matrix(self.qkv), self.qkv.bias).reshape(
-            B, H * W, 3, self.num_heads, C // self.num_heads)
-        q, k, v = qkv.permute(2, 0, 3, 4, 1).unbind(0)
+        q, k, v = qkv(tokens).reshape(
+            B, H * W, 3, self.num_heads,
+            C // self.num_heads).permute(2, 0, 3, 4, 1).unbind(0)
         x = self._attend(q, k, v).permute(0, 3, 1, 2).reshape(B, H * W, C)
-        x = self.proj_drop(F.linear(x, as_matrix(self.proj), self.proj.bias))
-        return x.transpose(1, 2).reshape(B, C, H, W)
+        return self.proj_drop(proj(x)).transpose(1, 2).reshape(B, C, H, W)

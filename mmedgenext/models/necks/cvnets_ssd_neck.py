@@ -4,7 +4,7 @@ import torch.nn as nn
 from mmengine.model import BaseModule
 
 from mmedgenext.registry import MODELS
-from ..layers.gcc import ConvLayer, SeparableConv
+from ..layers.cvnets_blocks import ConvLayer, SeparableConv
 
 
 @MODELS.register_module()

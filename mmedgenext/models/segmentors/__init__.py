@@ -1,5 +1,5 @@
-"""mmseg segmentors, imported by the segmentation configs through
-``custom_imports`` (they build on mmseg)."""
+"""mmseg segmentors (registered on the first lookup of an ``mmedgenext.*``
+type, see :mod:`mmedgenext.registry`)."""
 from .nearest_resize import NearestResizeEncoderDecoder
 
 __all__ = ['NearestResizeEncoderDecoder']

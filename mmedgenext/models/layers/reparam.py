@@ -1,55 +1,8 @@
 """Conversions of trained layers into their inference form (see
-``switch_to_deploy`` of the EdgeNeXt blocks), and how that form runs at
-eager CPU inference."""
+``switch_to_deploy`` of the EdgeNeXt blocks): Linears as 1x1 convs on NCHW
+maps, BatchNorms and layer scales folded into them."""
 import torch
 import torch.nn as nn
-import torch.nn.functional as F
-
-from mmedgenext.compat import is_compiling
-
-
-def eager_cpu_inference(x):
-    """Whether ``x`` goes through eager CPU inference: no autograd, and not
-    traced, exported or compiled (those get the plain ops, so that a graph
-    keeps its 1x1 convs)."""
-    return (x.device.type == 'cpu' and not torch.is_grad_enabled()
-            and not torch.jit.is_tracing()
-            and not torch.onnx.is_in_onnx_export() and not is_compiling())
-
-
-def as_matrix(layer):
-    """The (out, in) weight of a Linear or a 1x1 conv (a view)."""
-    return layer.weight.flatten(1)
-
-
-def _activate_in_place(act, x):
-    if type(act) is nn.GELU:
-        return torch.ops.aten.gelu_(x, approximate=act.approximate)
-    if type(act) is nn.Hardswish:
-        return F.hardswish(x, inplace=True)
-    return act(x)
-
-
-def mlp_residual(pwconv1, act, pwconv2, x, shortcut):
-    """``shortcut + pwconv2(act(pwconv1(x)))`` for 1x1 convs on NCHW maps.
-
-    At eager CPU inference the convs run as two GEMMs on the channels-last
-    view of the maps (a view: the backbone stores its maps channels-last),
-    the activation in place and the residual add as the second GEMM's
-    accumulator (``addmm_``): the same values with no 4x-wide temporary but
-    the hidden map itself. On maps of a few thousand positions a GEMM costs
-    less than oneDNN's 1x1 conv, and fewer large temporaries save the page
-    faults of fresh allocations at batch 8 (docs/measurements.md).
-    """
-    if not eager_cpu_inference(x):
-        return shortcut + pwconv2(act(pwconv1(x)))
-    B, C, H, W = shortcut.shape
-    tokens = x.permute(0, 2, 3, 1).reshape(-1, x.shape[1])
-    hidden = _activate_in_place(
-        act, F.linear(tokens, as_matrix(pwconv1), pwconv1.bias))
-    out = shortcut.permute(0, 2, 3, 1).reshape(-1, C) + pwconv2.bias
-    out.addmm_(hidden, as_matrix(pwconv2).t())
-    return out.view(B, H, W, C).permute(0, 3, 1, 2)
 
 
 def _bn_affine(bn):
