@@ -12,7 +12,7 @@ endif
 OLDEST_PYTHON ?= .venv-torch2.1/bin/python
 OLDEST_TORCH = torch==2.1.2 torchvision==0.16.2 numpy<2
 
-.PHONY: setup slurm demo test test-fast test-oldest benchmark
+.PHONY: setup slurm demo test test-fast test-oldest benchmark benchmark-deploy
 
 setup:
 	@tools/setup_env.sh $(PYTHON)
@@ -35,5 +35,10 @@ test-oldest: slurm
 	@TORCH_SPEC="$(OLDEST_TORCH)" tools/setup_env.sh $(OLDEST_PYTHON)
 	$(OLDEST_PYTHON) -m pytest -q tests
 
+# Latency of the backbone beside timm's and mmpretrain's EdgeNeXt and MobileNetV2;
+# of the deployed models in each runtime and precision.
 benchmark: setup
-	$(PYTHON) tools/benchmark.py
+	$(PYTHON) tools/benchmark_backbone.py
+
+benchmark-deploy: setup
+	$(PYTHON) tools/benchmark_deploy.py

@@ -77,8 +77,8 @@ setup(
         'onnxruntime',
         'onnxslim',  # export_onnx.py --simplify
     ],
-    # OpenVINO as a second runtime, NNCF for its int8 (tools/benchmark.py
-    # --deploy, quantize_onnx.py --runtime openvino). Optional, so that a
+    # OpenVINO as a second runtime, NNCF for its int8
+    # (tools/benchmark_deploy.py, quantize_onnx.py --runtime openvino). Optional, so that a
     # user's numpy is never moved: both accept numpy 1.24-2.4 at their
     # newest, and neither depends on torch.
     extras_require=dict(

@@ -367,6 +367,42 @@ def plugin_type_cfgs(cfg):
     return found
 
 
+def optimized_op_types(path, tmp_path):
+    """Node types of the graph ONNX Runtime runs for ``path``, after its
+    fusions."""
+    import collections
+
+    import onnx
+
+    from mmedgenext.deploy import load_runtime
+    optimized = tmp_path / 'optimized.onnx'
+    load_runtime(path, optimized_path=optimized)
+    return collections.Counter(n.op_type
+                               for n in onnx.load(str(optimized)).graph.node)
+
+
+def run_in_process(tool, *args):
+    """``python tools/<tool> ARGS`` run in this process (the tool's
+    ``__main__``, without an interpreter's start-up and its ~9 s of
+    imports); what it printed to stdout. SystemExit as the tool exits,
+    carrying that output as ``stdout``."""
+    import contextlib
+    import io
+    import runpy
+    argv, out = sys.argv, io.StringIO()
+    sys.argv = [tool, *map(str, args)]
+    try:
+        with contextlib.redirect_stdout(out):
+            runpy.run_path(os.path.join(ROOT, 'tools', tool),
+                           run_name='__main__')
+    except SystemExit as e:
+        e.stdout = out.getvalue()
+        raise
+    finally:
+        sys.argv = argv
+    return out.getvalue()
+
+
 def run_tool(*args, timeout=600):
     """``python tools/...`` as a user runs it from the repository root,
     with this checkout's package first on the path; the finished process

@@ -1,5 +1,6 @@
-"""The deployment tools as users run them (``python tools/X.py`` in a
-subprocess), each held to what it promises, on tiny inputs:
+"""The deployment tools as users run them (``python tools/X.py``: the first
+run of each in a subprocess, the others in this process, sparing the
+interpreter's start-up), each held to what it promises, on tiny inputs:
 
 - export_onnx.py: the graphs of a classifier, the mmdet SSDLite detector
   (``--simplify``) and a segmentor give what mmpretrain's, mmdet's and
@@ -9,26 +10,22 @@ subprocess), each held to what it promises, on tiny inputs:
   kernels (its ``--profile``), and with ``--eval-set`` a trained segmentor's
   mIoU stays within the stated drop of the float graph's, which scores what
   the PyTorch model scores; beyond the drop the tool exits with status 3;
-- benchmark.py, plain and ``--deploy``: the rows and columns it promises,
-  filled with positive finite numbers (speed itself is not asserted).
+- the benchmarks: test_benchmark_tools.py.
 """
-import math
-import os
 import re
-import runpy
-import sys
 
 import mmcv
 import numpy as np
 import onnx
-import onnxruntime as ort
 import pytest
 import torch
-from helpers import (ROOT, assert_same_detections, cfg_path, randomize_,
-                     run_tool, seg_small_cfg, train_briefly)
+from helpers import (assert_same_detections, cfg_path, optimized_op_types,
+                     randomize_, run_in_process, run_tool, seg_small_cfg,
+                     train_briefly)
 from PIL import Image
 
 from mmedgenext.apis import build_model, load_config
+from mmedgenext.deploy import load_runtime
 from mmedgenext.deploy.evaluation import runner_metrics
 from mmedgenext.deploy.quantize import MAX_DROP
 from mmedgenext.synthetic_data import write_segmentation_set
@@ -63,14 +60,6 @@ def _seeded_images(batch, size, seed):
     return torch.rand(batch, 3, *size, generator=g).mul(255).round()
 
 
-def _run_graph(path, img):
-    session = ort.InferenceSession(str(path),
-                                   providers=['CPUExecutionProvider'])
-    names = [o.name for o in session.get_outputs()]
-    return dict(zip(names, session.run(names, {'image': np.asarray(
-        img, np.float32)})))
-
-
 @pytest.fixture(scope='module')
 def classifier_onnx(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('cls')
@@ -99,7 +88,7 @@ def test_export_classifier_gives_mmpretrain_logits(classifier_onnx):
         reference = model(data['inputs'], mode='tensor').numpy()
         labels = [int(s.pred_label) for s in model.test_step(
             dict(inputs=list(img)))]
-    logits = _run_graph(path, img)['logits']
+    logits = load_runtime(path)(img)['logits']
     assert logits.shape == (3, 1000)
     np.testing.assert_allclose(logits, reference, rtol=0,
                                atol=1e-4 * np.ptp(reference))
@@ -113,10 +102,10 @@ def detector_onnx(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('det')
     checkpoint = _random_checkpoint(DET, tmp / 'det.pth')
     path = str(tmp / 'det.onnx')
-    stdout = _ok(run_tool(
-        'tools/export_onnx.py', DET, checkpoint, '--out', path, '--shape',
-        128, '--dynamic-batch', '--simplify', '--cfg-options',
-        *(f'{k}={v}' for k, v in DET_OPTIONS.items())))
+    stdout = run_in_process(
+        'export_onnx.py', DET, checkpoint, '--out', path, '--shape', 128,
+        '--dynamic-batch', '--simplify', '--cfg-options',
+        *(f'{k}={v}' for k, v in DET_OPTIONS.items()))
     return checkpoint, path, stdout
 
 
@@ -142,7 +131,7 @@ def test_export_detector_simplified_gives_mmdet_detections(detector_onnx):
         refs = [r.pred_instances for r in model.test_step(dict(
             inputs=list(img),
             data_samples=[DetDataSample(metainfo=meta) for _ in img]))]
-    outputs = _run_graph(path, img)
+    outputs = load_runtime(path)(img)
     for b, ref in enumerate(refs):
         out = {k: v[b] for k, v in outputs.items()}
         n = len(ref)
@@ -180,8 +169,8 @@ def segmentor(tmp_path_factory):
     finally:
         torch.set_num_threads(threads)
     path = str(tmp / 'seg.onnx')
-    stdout = _ok(run_tool('tools/export_onnx.py', config, checkpoint,
-                          '--out', path, '--shape', 64))
+    stdout = run_in_process('export_onnx.py', config, checkpoint, '--out',
+                            path, '--shape', 64)
     return config, checkpoint, path, stdout, root + '/JPEGImages'
 
 
@@ -211,7 +200,7 @@ def test_export_segmentor_gives_mmseg_label_maps(segmentor):
             result = model.test_step(dict(
                 inputs=list(torch.from_numpy(img)),
                 data_samples=[SegDataSample(metainfo=meta)]))[0]
-        labels = _run_graph(path, img)['labels'][0]
+        labels = load_runtime(path)(img)['labels'][0]
         expected = result.pred_sem_seg.data[0].numpy()
         logits = np.sort(result.seg_logits.data.numpy(), axis=0)
         tie = logits[-1] - logits[-2] <= 1e-4 * np.ptp(logits)
@@ -293,17 +282,6 @@ def test_quantize_onnxruntime_keeps_the_miou(pytorch_metrics,
     _assert_int8_within_the_drop(pytorch_metrics, onnxruntime_int8[1])
 
 
-def _optimized_node_types(path, tmp_path):
-    """Node types of the graph ONNX Runtime runs, after its fusions."""
-    import collections
-    options = ort.SessionOptions()
-    options.optimized_model_filepath = str(tmp_path / 'optimized.onnx')
-    ort.InferenceSession(str(path), options,
-                         providers=['CPUExecutionProvider'])
-    return collections.Counter(n.op_type for n in onnx.load(
-        options.optimized_model_filepath).graph.node)
-
-
 def test_quantize_onnxruntime_runs_int8_kernels(segmentor, onnxruntime_int8,
                                                 tmp_path):
     """--profile: every convolution and matrix product of the int8 graph
@@ -327,7 +305,7 @@ def test_quantize_onnxruntime_runs_int8_kernels(segmentor, onnxruntime_int8,
     float_ops = ('Conv', 'FusedConv', 'MatMul', 'FusedMatMul', 'Gemm')
     assert not [k for k in int8_kinds if k.split()[0] in float_ops]
     for graph, kinds in ((path, float_kinds), (int8, int8_kinds)):
-        optimized = _optimized_node_types(graph, tmp_path)
+        optimized = optimized_op_types(graph, tmp_path)
         for op in ('Conv', 'QLinearConv', 'QLinearMatMul'):
             listed = sum(c for k, (c, _, _) in kinds.items()
                          if k.split()[0] == op)
@@ -342,9 +320,9 @@ def test_quantize_reports_int8_against_float(segmentor, onnxruntime_int8):
     path, images = segmentor[2], segmentor[4]
     int8, stdout = onnxruntime_int8
     report, _, _, _ = _parse_quantize(stdout)
-    f, q = (torch.from_numpy(np.concatenate([_run_graph(p, img)['labels']
-                                             for img in _images(images)]))
-            for p in (path, int8))
+    f, q = (torch.from_numpy(np.concatenate([
+        load_runtime(p)(img)['labels'] for img in _images(images)]))
+        for p in (path, int8))
     areas = np.sum([[a.numpy() for a in IoUMetric.intersect_and_union(
         q[i], f[i], 4, 255)[:2]] for i in range(len(f))], axis=0)
     with np.errstate(invalid='ignore'):
@@ -362,10 +340,10 @@ def test_quantize_openvino_keeps_the_miou_in_int8_kernels(
     or U8) kernel in the IR, none in the float graph."""
     config, _, path, _, images = segmentor
     out = tmp_path / 'seg_int8.xml'
-    stdout = _ok(run_tool(
-        'tools/quantize_onnx.py', config, path, '--runtime', 'openvino',
+    stdout = run_in_process(
+        'quantize_onnx.py', config, path, '--runtime', 'openvino',
         '--calib-dir', images, '--eval-set', '--profile', 100, '--threads',
-        1, '--out', out))
+        1, '--out', out)
     assert out.is_file() and out.with_suffix('.bin').is_file()
     _assert_int8_within_the_drop(pytorch_metrics, stdout)
     _, _, sizes, profiles = _parse_quantize(stdout)
@@ -386,8 +364,7 @@ def test_quantize_openvino_keeps_the_miou_in_int8_kernels(
         float_kinds, {'F32'})
 
 
-def test_quantize_exits_3_beyond_the_drop(segmentor, tmp_path, capsys,
-                                          monkeypatch):
+def test_quantize_exits_3_beyond_the_drop(segmentor, tmp_path, capsys):
     """Calibrated on black images, int8 saturates on the real ones and
     loses far more mIoU than allowed: the verdict says so and the tool
     exits with status 3 (run in this process, the failure path of the
@@ -398,96 +375,14 @@ def test_quantize_exits_3_beyond_the_drop(segmentor, tmp_path, capsys,
     for i in range(2):
         Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(
             black / f'{i}.png')
-    monkeypatch.setattr(sys, 'argv', [
-        'quantize_onnx.py', config, path, '--calib-dir', str(black),
-        '--eval-set', '--threads', '1', '--out',
-        str(tmp_path / 'bad_int8.onnx')])
     with pytest.raises(SystemExit) as exit_:
-        runpy.run_path(os.path.join(ROOT, 'tools', 'quantize_onnx.py'),
-                       run_name='__main__')
+        run_in_process('quantize_onnx.py', config, path, '--calib-dir', black,
+                       '--eval-set', '--threads', 1, '--out',
+                       tmp_path / 'bad_int8.onnx')
     assert exit_.value.code == 3
-    out, err = capsys.readouterr()
+    out, err = exit_.value.stdout, capsys.readouterr().err
     float_miou, int8_miou = _parse_quantize(out)[1]['mIoU']
     assert float_miou - int8_miou > 5 * MAX_DROP
     assert re.search(r'int8 quality: mIoU drop [\d.]+ points \(limit '
                      f'{MAX_DROP:g}\\): TOO LOW', out)
     assert 'error: int8 loses' in err
-
-
-def _cells(line):
-    return [c.strip() for c in line.strip('|').split('|')]
-
-
-def _table(stdout):
-    """The markdown table in ``stdout``: header cells, rows of cells."""
-    lines = [line for line in stdout.splitlines() if line.startswith('|')]
-    return _cells(lines[0]), [_cells(line) for line in lines[2:]]
-
-
-def _positive_finite(cell):
-    value = float(cell)
-    return math.isfinite(value) and value > 0
-
-
-def test_benchmark_against_timm_and_mmpretrain():
-    """One row per arch, output kind and batch: our backbone as trained
-    and in deploy form, timm's and mmpretrain's EdgeNeXt, timed in one
-    process, and the ratios to the faster peer."""
-    stdout = _ok(run_tool(
-        'tools/benchmark.py', '--archs', 'xx_small', '--batch-sizes', 1,
-        '--size', 64, '--rounds', 2, '--threads', 1))
-    assert ('device=cpu, threads=1, fp32, 64x64, median of 2 interleaved '
-            'rounds (ms)') in stdout
-    header, rows = _table(stdout)
-    assert header == ['arch', 'output', 'batch', 'mmedgenext', 'deploy',
-                      'timm', 'mmpretrain', 'ratio vs faster peer',
-                      'deploy ratio']
-    assert [r[:3] for r in rows] == [['xx_small', mode, '1']
-                                     for mode in ('pooled', 'maps')]
-    assert all(_positive_finite(c) for r in rows for c in r[3:])
-
-
-def _cpu_flags():
-    with open('/proc/cpuinfo') as f:
-        return next(line.split(':')[1].split() for line in f
-                    if line.startswith('flags'))
-
-
-def test_benchmark_deploy_table():
-    """--deploy: the classifier in every runtime and precision asked for:
-    p50/p90 per batch, ratios to the same runtime's fp32 and to eager fp32
-    (1.00 on those rows themselves), or n/a with the reason. At 96 px:
-    OpenVINO 2026.4's CPU plugin crashes on the NNCF int8 IR of this
-    classifier at 64 px (a 2x2 last map)."""
-    stdout = _ok(run_tool(
-        'tools/benchmark.py', '--deploy', '--archs', 'xx_small', '--models',
-        'classifier', '--runtimes', 'eager', 'onnxruntime', 'openvino',
-        '--precisions', 'fp32', 'int8', 'bf16', '--size', 96,
-        '--batch-sizes', 1, 2, '--rounds', 2, '--threads', 1))
-    assert re.search(r'CPU: .+, \d+ logical cores, features: ', stdout)
-    assert re.search(r'threads: 1; torch [\d.]+.*, onnxruntime [\d.]+, '
-                     r'openvino [\d.]+', stdout)
-    header, rows = _table(stdout)
-    assert header == ['arch', 'model', 'input', 'runtime', 'precision',
-                      'b1 p50', 'b1 p90', 'b2 p50', 'b2 p90', 'b1 vs fp32',
-                      'b2 vs fp32', 'b1 vs eager', 'b2 vs eager']
-    runtimes, precisions = ('eager', 'onnxruntime', 'openvino'), (
-        'fp32', 'int8', 'bf16')
-    assert [r[:5] for r in rows] == [['xx_small', 'classifier', '96', r, p]
-                                     for r in runtimes for p in precisions]
-    bf16 = {'avx512_bf16', 'amx_bf16'} & set(_cpu_flags())
-    not_run = {('eager', 'int8'): 'int8 runs in the ONNX runtimes',
-               ('onnxruntime', 'bf16'): 'no bf16 kernels in ONNX Runtime CPU'}
-    if not bf16:
-        not_run.update({(r, 'bf16'): 'no native bf16 on this CPU'
-                        for r in ('eager', 'openvino')})
-    for row in rows:
-        key = tuple(row[3:5])
-        if key in not_run:
-            assert row[5:] == [f'n/a ({not_run[key]})'] + [''] * 7, row
-            continue
-        assert all(_positive_finite(c) for c in row[5:]), row
-        if key[1] == 'fp32':
-            assert row[9:11] == ['1.00', '1.00'], row
-        if key == ('eager', 'fp32'):
-            assert row[11:] == ['1.00', '1.00'], row

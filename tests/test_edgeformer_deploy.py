@@ -10,8 +10,8 @@ from helpers import (assert_same_detections, authors_state_dict, cfg_path,
                      edgeformer_reference)
 
 from mmedgenext.apis import build_model, load_config
-from mmedgenext.deploy import (deploy_graph, export_onnx, onnx_session,
-                               run_onnx, verify_onnx)
+from mmedgenext.deploy import (deploy_graph, export_onnx, load_runtime,
+                               verify_onnx)
 
 # Each exports and runs a graph for seconds (make test-fast skips them).
 pytestmark = pytest.mark.slow
@@ -51,7 +51,7 @@ def test_classifier(tmp_path):
     img = _graph_input(reference['images_128'])
     assert verify_onnx(cfg, model, path, (128, 128), img=img).startswith(
         'max |logits diff|')
-    logits = run_onnx(onnx_session(path), img)['logits']
+    logits = load_runtime(path)(img)['logits']
     assert_close_to_range(logits, reference['logits_128'].numpy())
 
 
@@ -67,7 +67,7 @@ def test_ssd_end_to_end(tmp_path):
     img = torch.cat([first, first.flip(-1)])
     assert 'all matched' in verify_onnx(cfg, model, path, (320, 320),
                                         img=img)
-    out = run_onnx(onnx_session(path), img)
+    out = load_runtime(path)(img)
     assert out['labels'].shape == (2, 80 * 200)
     for b in range(2):
         n = int((out['labels'][b] >= 0).sum())
@@ -90,6 +90,6 @@ def test_deeplabv3(tmp_path):
     img = _graph_input(reference['image'])
     assert verify_onnx(cfg, model, path, (256, 256), img=img).startswith(
         'max |logits diff|')
-    logits = run_onnx(onnx_session(path), img)['logits']
+    logits = load_runtime(path)(img)['logits']
     assert_close_to_range(logits[0, :, ::4, ::4],
                           reference['logits_every_4th'].numpy())

@@ -11,7 +11,7 @@ import mmcv
 
 from mmedgenext.apis import load_config
 from mmedgenext.checkpoint import refuse_unsafe_checkpoints
-from mmedgenext.deploy.tasks import task_for
+from mmedgenext.tasks import task_for
 
 
 def main():

@@ -20,8 +20,8 @@ from mmengine.config import DictAction
 
 from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
-                               export_onnx, pipeline_images, task_for,
-                               verify_onnx)
+                               export_onnx, pipeline_images, verify_onnx)
+from mmedgenext.tasks import task_for
 
 
 def parse_args():

@@ -3,7 +3,8 @@ calibrated on a folder of images, for ONNX Runtime (a QDQ ONNX file, which
 OpenVINO runs too) or OpenVINO (NNCF, an OpenVINO IR file), with a report
 of how far int8 moves the outputs and how fast each runs. With --eval-set
 int8 is held to the config's test metric: exit status 3 when it scores
-more than --max-drop points below float.
+more than --max-drop points below float. The work is
+mmedgenext.deploy.quantize's and mmedgenext.deploy.profile's.
 
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
         cls.onnx --calib-dir data/synthetic/cls/train --out cls_int8.onnx
@@ -15,19 +16,17 @@ more than --max-drop points below float.
 import argparse
 import os
 import sys
-import time
 
-import numpy as np
 from mmengine.config import DictAction
 
 from mmedgenext.apis import load_config
-from mmedgenext.deploy import onnx_session, pipeline_images
+from mmedgenext.deploy import load_runtime, pipeline_images
 from mmedgenext.deploy.evaluation import evaluate_onnx
-from mmedgenext.deploy.profile import profile_onnx, profile_openvino
-from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, DEFAULT_OP_TYPES,
-                                        MAX_DROP, compare_float_int8,
-                                        metric_drop, quantize_onnx)
-from mmedgenext.deploy.runtimes import load_runtime, quantize_openvino
+from mmedgenext.deploy.profile import PROFILERS, latency_ms
+from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, MAX_DROP,
+                                        compare_float_int8, metric_drop,
+                                        quantization_recipe, quantize)
+from mmedgenext.deploy.runtimes import RUNTIMES, graph_file_mb
 from mmedgenext.utils import check_data_roots
 
 
@@ -54,18 +53,20 @@ def parse_args():
                         'metric; more exits with status 3')
     parser.add_argument('--work-dir', help='logs of the --eval-set runs '
                         '(default: a temporary folder)')
-    parser.add_argument('--runtime', default='onnxruntime',
-                        choices=['onnxruntime', 'openvino'],
+    parser.add_argument('--runtime', default='onnxruntime', choices=RUNTIMES,
                         help='onnxruntime: QDQ ONNX by its quantizer (runs '
                         'in OpenVINO too); openvino: NNCF, OpenVINO IR')
     parser.add_argument('--out', help='int8 graph (default: '
                         '<onnx>_int8.onnx, <onnx>_int8_openvino.xml)')
-    parser.add_argument('--method', default='minmax',
-                        choices=sorted(CALIBRATION_METHODS))
-    parser.add_argument('--per-tensor', action='store_true',
-                        help='one weight scale per tensor, not per channel')
-    parser.add_argument('--op-types', nargs='+', default=DEFAULT_OP_TYPES,
-                        help='ONNX op types to quantize')
+    parser.add_argument('--method', choices=sorted(CALIBRATION_METHODS),
+                        help='ONNX Runtime: activation ranges (default '
+                        'minmax)')
+    parser.add_argument('--per-tensor', action='store_const', const=False,
+                        dest='per_channel', help='ONNX Runtime: one weight '
+                        'scale per tensor, not per channel')
+    parser.add_argument('--op-types', nargs='+', help='ONNX Runtime: the '
+                        'ONNX op types to quantize (default Conv MatMul '
+                        'Gemm)')
     parser.add_argument('--threads', type=int, default=None)
     parser.add_argument('--profile', type=int, nargs='?', const=12,
                         metavar='K', help="the runtime's per-node profile "
@@ -76,65 +77,45 @@ def parse_args():
     return parser.parse_args()
 
 
-def median_ms(graph, img, rounds=20):
-    graph(img)
-    times = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        graph(img)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times)) * 1e3
-
-
 def main():
     args = parse_args()
     out = args.out or os.path.splitext(args.onnx)[0] + (
         '_int8.onnx' if args.runtime == 'onnxruntime' else
         '_int8_openvino.xml')
+    options = dict(runtime=args.runtime, op_types=args.op_types,
+                   per_channel=args.per_channel, method=args.method)
     try:
         if not os.path.isfile(args.onnx):
             raise FileNotFoundError(f'ONNX file not found: {args.onnx}')
+        recipe = quantization_recipe(**options)
         cfg = load_config(args.config, args.cfg_options)
         if args.eval_set is not None:
             check_data_roots(cfg, loaders=('test_dataloader', ))
-        shape = onnx_session(args.onnx).get_inputs()[0].shape
-        size = tuple(shape[2:])
+        size = tuple(load_runtime(args.onnx).input_shape[2:])
         calib = list(pipeline_images(cfg, args.calib_dir, size,
                                      args.num_calib))
         evaluation = calib if not args.eval_dir else list(pipeline_images(
             cfg, args.eval_dir, size, args.num_eval))
-        if args.runtime == 'openvino':
-            quantize_openvino(args.onnx, out, calib)
-            recipe = 'NNCF, mixed preset'
-        else:
-            quantize_onnx(args.onnx, out, calib, args.op_types,
-                          per_channel=not args.per_tensor,
-                          method=args.method)
-            recipe = (f'{args.method}, '
-                      f'{"per-tensor" if args.per_tensor else "per-channel"}'
-                      f' weights, {"/".join(args.op_types)}')
+        quantize(args.onnx, out, calib, **options)
     except (FileNotFoundError, ValueError, ImportError) as e:
         sys.exit(f'error: {e}')
     report = compare_float_int8(cfg, args.onnx, out, evaluation,
                                 args.threads, runtime=args.runtime)
-    weights = os.path.splitext(out)[0] + '.bin'  # OpenVINO IR's weights
-    sizes = [os.path.getsize(args.onnx) / 2**20, (os.path.getsize(out) + (
-        os.path.getsize(weights) if out.endswith('.xml') else 0)) / 2**20]
-    times = [median_ms(load_runtime(p, args.threads, r), evaluation[0])
-             for p, r in ((args.onnx, args.runtime), (out, args.runtime))]
+    times = latency_ms(dict(float=args.onnx, int8=out), evaluation[0],
+                       args.runtime, args.threads)
     print(f'{out}: int8 ({recipe}), calibrated on {len(calib)} images')
-    print(f'size {sizes[0]:.2f} MB -> {sizes[1]:.2f} MB; {args.runtime} '
-          f'batch 1: {times[0]:.1f} ms -> {times[1]:.1f} ms')
+    print(f'size {graph_file_mb(args.onnx):.2f} MB -> '
+          f'{graph_file_mb(out):.2f} MB; {args.runtime} batch 1: '
+          f'{times["float"]:.1f} ms -> {times["int8"]:.1f} ms')
     print('int8 vs float on', ', '.join(
         f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}'
         for k, v in report.items()))
     if args.profile:
-        profile, runtime = ((profile_onnx, 'ONNX Runtime')
-                            if args.runtime == 'onnxruntime' else
-                            (profile_openvino, 'OpenVINO'))
+        runtime = {'onnxruntime': 'ONNX Runtime',
+                   'openvino': 'OpenVINO'}[args.runtime]
         for name, path in (('float', args.onnx), ('int8', out)):
-            times, counts = profile(path, evaluation[0],
-                                    threads=args.threads)
+            times, counts = PROFILERS[args.runtime](
+                path, evaluation[0], threads=args.threads)
             total = sum(times.values())
             print(f'{runtime} profile, {name}: {total:.1f} ms in '
                   f'{sum(counts.values())} nodes')

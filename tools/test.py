@@ -11,7 +11,7 @@ import argparse
 from mmengine.config import Config, DictAction
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
-from mmedgenext.deploy.tasks import task_for
+from mmedgenext.tasks import task_for
 from mmedgenext.utils import run_runner
 
 

@@ -1,7 +1,7 @@
 """Configs to models ready for inference, export and counting: which
-libraries' configs are taken (those a deployment task serves, see
-:mod:`mmedgenext.deploy.tasks`), their default input sizes and how the
-weights come in."""
+libraries' configs are taken (those a task serves, see
+:mod:`mmedgenext.tasks`), their default input sizes and how the weights come
+in."""
 import logging
 import os.path as osp
 
@@ -14,7 +14,7 @@ from mmengine.utils import import_modules_from_strings
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 from mmedgenext.checkpoint import (refuse_unsafe_checkpoints,
                                    resolve_checkpoint)
-from mmedgenext.deploy.tasks import task_for
+from mmedgenext.tasks import task_for
 
 
 def load_config(path, cfg_options=None):

@@ -1,15 +1,20 @@
 """Deployment: ONNX export of classifiers, SSD detectors and segmentors,
-checks against PyTorch, int8 quantization, evaluation of the graphs by the
-Runner; what differs by task lives in :mod:`.tasks`."""
+checks against PyTorch, sessions in every runtime, int8 quantization,
+evaluation of the graphs by the Runner; what differs by task lives in
+:mod:`.tasks` (one module per :attr:`mmedgenext.tasks.Task.kind`).
+
+Importing the package loads no runtime and no detection library; each is
+imported where it is used."""
 from .export import DEFAULT_OPSET, deploy_graph, export_onnx, switch_to_deploy
 from .images import noise_images, pipeline_images
-from .nms import batched_nms
-from .tasks import DeployTask, OnnxMismatchError, task_for
-from .verify import onnx_session, run_onnx, verify_onnx
+from .nms import non_max_suppression
+from .runtimes import load_runtime
+from .tasks import DeployTask, OnnxMismatchError, deploy_task
+from .verify import verify_onnx
 
 __all__ = [
-    'DEFAULT_OPSET', 'DeployTask', 'OnnxMismatchError', 'batched_nms',
-    'deploy_graph', 'export_onnx', 'noise_images', 'onnx_session',
-    'pipeline_images', 'run_onnx', 'switch_to_deploy', 'task_for',
+    'DEFAULT_OPSET', 'DeployTask', 'OnnxMismatchError', 'deploy_graph',
+    'deploy_task', 'export_onnx', 'load_runtime', 'noise_images',
+    'non_max_suppression', 'pipeline_images', 'switch_to_deploy',
     'verify_onnx'
 ]

@@ -10,7 +10,7 @@ from mmengine.model import BaseModel
 from mmengine.runner import Runner
 
 from .runtimes import load_runtime
-from .tasks import task_for
+from .tasks import deploy_task
 
 
 class GraphModel(BaseModel):
@@ -26,8 +26,8 @@ class GraphModel(BaseModel):
 
     def __init__(self, cfg, path, threads=None, runtime='onnxruntime'):
         super().__init__()
-        self.task = task_for(cfg)
-        self.graph = load_runtime(path, threads, runtime)
+        self.task = deploy_task(cfg)
+        self.graph = load_runtime(path, runtime, threads=threads)
         self.size = tuple(self.graph.input_shape[2:])
 
     def forward(self, inputs, data_samples=None, mode='predict'):

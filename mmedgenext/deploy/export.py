@@ -6,7 +6,7 @@ import warnings
 import torch
 
 from mmedgenext.compat import torchscript_onnx_export_kwargs
-from .tasks import task_for
+from .tasks import deploy_task
 
 DEFAULT_OPSET = 17  # F.layer_norm -> one LayerNormalization node
 
@@ -28,7 +28,7 @@ def switch_to_deploy(model):
 def deploy_graph(cfg, model, size, seg_output='labels', deploy_form=True):
     """The module to export for the config's task, at input ``size``; with
     ``deploy_form`` around the inference form of (a copy of) ``model``."""
-    task = task_for(cfg, model)
+    task = deploy_task(cfg, model)
     if deploy_form:
         model = switch_to_deploy(model)
     return task.graph(model, size, seg_output)

@@ -1,45 +1,68 @@
-"""Batched NMS that runs mmcv's kernel in PyTorch and exports as ONNX
-``NonMaxSuppression``.
+"""NMS inside the exported detector graphs: one op that runs in PyTorch and
+exports as ONNX ``NonMaxSuppression``, with that operator's semantics in
+both, and the placement of its kept boxes in fixed-size outputs.
 
-mmcv 2.x's NMS has no ONNX symbolic. This op has the ONNX operator's own
-semantics (boxes ``(B, N, 4)``, one class, a score threshold, a per-image
-cap), so the eager result and ONNX Runtime's are the same selection in the
-same order.
+mmcv 2.x's NMS has no ONNX symbolic; torchvision's exports for one image
+and one class. This op is the ONNX operator itself: boxes ``(B, N, 4)``,
+scores ``(B, C, N)``, per image and class the boxes scoring above a
+threshold, suppressed greedily by falling score where their IoU with a kept
+box exceeds ``iou_thr``, at most ``max_per_class`` kept. In PyTorch it runs
+torchvision's NMS kernel per image and class, so the eager result and ONNX
+Runtime's are the same selection in the same order.
 """
 import torch
-from mmcv.ops import nms as mmcv_nms
+from torchvision.ops import nms as torchvision_nms
 
 
 class _NonMaxSuppression(torch.autograd.Function):
 
     @staticmethod
-    def forward(ctx, boxes, scores, max_per_img, iou_thr, score_thr):
-        selected = []
-        for b in range(boxes.shape[0]):
-            candidates = (scores[b, 0] > score_thr).nonzero()[:, 0]
-            _, keep = mmcv_nms(boxes[b, candidates], scores[b, 0, candidates],
-                               iou_thr, max_num=max_per_img)
-            keep = candidates[keep]
-            selected.append(torch.stack([torch.full_like(keep, b), keep], 1))
-        return torch.cat(selected)
+    def forward(ctx, boxes, scores, max_per_class, iou_thr, score_thr):
+        rows = []
+        for b in range(scores.shape[0]):
+            for c in range(scores.shape[1]):
+                candidates = (scores[b, c] > score_thr).nonzero()[:, 0]
+                keep = torchvision_nms(boxes[b, candidates],
+                                       scores[b, c, candidates],
+                                       iou_thr)[:max_per_class]
+                keep = candidates[keep]
+                rows.append(torch.stack([torch.full_like(keep, b),
+                                         torch.full_like(keep, c), keep], 1))
+        return torch.cat(rows)
 
     @staticmethod
-    def symbolic(g, boxes, scores, max_per_img, iou_thr, score_thr):
+    def symbolic(g, boxes, scores, max_per_class, iou_thr, score_thr):
+
         def const(value, dtype):
             return g.op('Constant', value_t=torch.tensor(value, dtype=dtype))
 
-        selected = g.op('NonMaxSuppression', boxes, scores,
-                        const([max_per_img], torch.long),
-                        const([iou_thr], torch.float),
-                        const([score_thr], torch.float))
-        # (M, 3) rows of (image, class, box) -> (image, box)
-        return g.op('Gather', selected, const([0, 2], torch.long), axis_i=1)
+        return g.op('NonMaxSuppression', boxes, scores,
+                    const([max_per_class], torch.long),
+                    const([iou_thr], torch.float),
+                    const([score_thr], torch.float))
 
 
-def batched_nms(boxes, scores, max_per_img, iou_thr, score_thr):
-    """Indices ``(M, 2)`` of (image, box) kept by NMS over boxes ``(B, N, 4)``
-    with ``scores (B, N)``: boxes scoring above ``score_thr``, suppressed
-    where IoU > ``iou_thr`` with a higher-scoring box, at most
-    ``max_per_img`` per image; ordered by image, then by falling score."""
-    return _NonMaxSuppression.apply(boxes, scores[:, None], int(max_per_img),
+def non_max_suppression(boxes, scores, max_per_class, iou_thr, score_thr):
+    """``(M, 3)`` rows of (image, class, box index) kept by NMS over
+    ``boxes (B, N, 4)`` (x1, y1, x2, y2) and ``scores (B, C, N)``: per image
+    and class, ordered by image, then class, then falling score."""
+    return _NonMaxSuppression.apply(boxes, scores, int(max_per_class),
                                     float(iou_thr), float(score_thr))
+
+
+def place_rows(image, num_images, rows_per_image, *values, pad):
+    """Kept boxes into fixed-size outputs: ``values[i]`` (one row per kept
+    box, the boxes sorted by ``image`` as :func:`non_max_suppression`
+    gives them) into ``(num_images, rows_per_image, ...)`` tensors filled
+    with ``pad[i]``, each image's boxes in their order from row 0."""
+    counts = (image[:, None] == torch.arange(
+        num_images, device=image.device)[None]).sum(0)
+    starts = counts.cumsum(0) - counts
+    row = torch.ones_like(image).cumsum(0) - 1 - starts[image]
+    outputs = []
+    for value, fill in zip(values, pad):
+        out = value.new_full((num_images, rows_per_image, *value.shape[1:]),
+                             fill)
+        out[image, row] = value
+        outputs.append(out)
+    return tuple(outputs)

@@ -1,16 +1,15 @@
-"""Where a runtime spends a graph's time: its per-node profile summed by
-kind of node, on the graph it actually runs (after its fusions): ONNX
-Runtime's node types, OpenVINO's layer types with the precision of the
-kernel that ran them."""
+"""How fast a runtime runs a graph, and where it spends the time: its
+per-node profile summed by kind of node, on the graph it actually runs
+(after its fusions): ONNX Runtime's node types, OpenVINO's layer types with
+the precision of the kernel that ran them."""
 import collections
+import functools
 import json
 import os
 import tempfile
 
-import onnx
-import onnxruntime as ort
-
-from .verify import run_onnx
+from mmedgenext.analysis.timing import time_interleaved
+from .runtimes import load_runtime
 
 
 def _kind(node, producers):
@@ -33,23 +32,18 @@ def profile_onnx(path, img, runs=10, threads=None):
     """(ms per run by node kind, count of the nodes that ran by kind) of
     ``path`` on ``img`` in ONNX Runtime's CPU provider, most expensive
     first."""
+    import onnx
     with tempfile.TemporaryDirectory() as tmp:
-        options = ort.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-        options.log_severity_level = 3
-        options.enable_profiling = True
-        options.profile_file_prefix = os.path.join(tmp, 'profile')
-        options.optimized_model_filepath = os.path.join(tmp, 'opt.onnx')
-        session = ort.InferenceSession(str(path), options,
-                                       providers=['CPUExecutionProvider'])
+        optimized = os.path.join(tmp, 'optimized.onnx')
+        graph = load_runtime(path, threads=threads, profile=tmp,
+                             optimized_path=optimized)
         for _ in range(runs + 1):
-            run_onnx(session, img)
-        with open(session.end_profiling()) as f:
+            graph(img)
+        with open(graph.session.end_profiling()) as f:
             events = json.load(f)
-        graph = onnx.load(options.optimized_model_filepath).graph
-    producers = {out: n.op_type for n in graph.node for out in n.output}
-    kinds = {n.name: _kind(n, producers) for n in graph.node}
+        nodes = onnx.load(optimized).graph.node
+    producers = {out: n.op_type for n in nodes for out in n.output}
+    kinds = {n.name: _kind(n, producers) for n in nodes}
     times, ran = collections.Counter(), {}
     for e in sorted(events, key=lambda e: e['ts']):
         if e.get('cat') == 'Node' and e['name'].endswith('_kernel_time'):
@@ -69,12 +63,11 @@ def profile_openvino(path, img, runs=10, threads=None):
     first. A kind is the layer type and the precision its kernel ran in
     (the end of the plugin's exec type, upper case: ``Convolution I8``
     for ``brgconv_avx512_1x1_I8``); layers fused into others are left out."""
-    from .runtimes import OpenVINOModel
-    model = OpenVINOModel(path, threads, profile=True)
+    graph = load_runtime(path, 'openvino', threads=threads, profile=True)
     times, counts = collections.Counter(), collections.Counter()
     for run in range(runs + 1):
-        model(img)
-        executed = [p for p in model.request.get_profiling_info()
+        graph(img)
+        executed = [p for p in graph.request.get_profiling_info()
                     if p.status == p.Status.EXECUTED]
         kinds = [f'{p.node_type} {p.exec_type.rsplit("_", 1)[-1].upper()}'
                  for p in executed]
@@ -84,3 +77,16 @@ def profile_openvino(path, img, runs=10, threads=None):
         for kind, p in zip(kinds, executed):
             times[kind] += p.real_time.total_seconds() * 1e3
     return {k: t / runs for k, t in times.most_common()}, counts
+
+
+PROFILERS = {'onnxruntime': profile_onnx, 'openvino': profile_openvino}
+
+
+def latency_ms(paths, img, runtime='onnxruntime', threads=None,
+               rounds=20):
+    """Median ms of each graph in ``paths`` (a dict by name) on ``img`` in
+    ``runtime``, timed interleaved (:func:`time_interleaved`)."""
+    graphs = {name: functools.partial(load_runtime(
+        path, runtime, threads=threads), img) for name, path in paths.items()}
+    timings = time_interleaved(graphs, rounds, warmup=1)
+    return {name: timings.p50_ms(name) for name in paths}

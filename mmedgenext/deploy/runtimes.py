@@ -1,11 +1,21 @@
-"""Inference runtimes for the exported graphs beside ONNX Runtime
-(OpenVINO), and what the CPU offers them (int8 dot products, bf16)."""
+"""Inference sessions for the exported graphs, for every runtime and
+precision in one place: ONNX Runtime (CPU, or CUDA first) and OpenVINO's CPU
+plugin, in fp32 or bf16; an int8 graph is a file of its own
+(:func:`~.quantize.quantize`) run the same way. Also what the CPU offers
+them (int8 dot products, bf16).
+
+The runtimes are imported where a session is made: the package imports
+without them (the light :mod:`mmedgenext.apis` needs none).
+"""
+import os
 import platform
 
 import numpy as np
 
-from .verify import onnx_session, run_onnx
-
+RUNTIMES = ('onnxruntime', 'openvino')
+PRECISIONS = ('fp32', 'bf16')  # int8: the graph file itself
+NO_NATIVE_BF16 = 'no native bf16 on this CPU'
+NO_ORT_BF16 = 'no bf16 kernels in ONNX Runtime CPU'
 # /proc/cpuinfo flags that decide int8 and bf16 speed on x86.
 CPU_FEATURES = ('avx2', 'avx512f', 'avx512_vnni', 'avx_vnni', 'avx512_bf16',
                 'amx_int8', 'amx_bf16')
@@ -41,7 +51,8 @@ def cpu_has_bf16():
     return bool({'avx512_bf16', 'amx_bf16'} & set(cpu_info()[1]))
 
 
-def _openvino():
+def openvino():
+    """The openvino module, or ImportError saying how to install it."""
     try:
         import openvino
     except ImportError:
@@ -50,107 +61,125 @@ def _openvino():
     return openvino
 
 
-def _nncf():
-    try:
-        import nncf
-    except ImportError:
-        raise ImportError('NNCF is not installed: pip install nncf (or pip '
-                          "install 'mmedgenext[openvino]')") from None
-    except AttributeError as e:  # NNCF 3 reads torch.uint16 (torch 2.3)
-        import torch
-        raise ImportError(
-            f'The installed NNCF does not import with torch '
-            f'{torch.__version__} ({e}): pip install "nncf<3" (2.19, which '
-            'imports on torch 2.1; tools/setup_env.sh installs it), or use '
-            'ONNX Runtime\'s int8 (quantize_onnx.py --runtime '
-            'onnxruntime)') from None
-    return nncf
+def graph_file_mb(path):
+    """Size of a graph on disk: an ONNX file, or OpenVINO IR's .xml and the
+    .bin beside it."""
+    size = os.path.getsize(path)
+    if str(path).endswith('.xml'):
+        size += os.path.getsize(os.path.splitext(path)[0] + '.bin')
+    return size / 2**20
 
 
-class OnnxRuntimeModel:
-    """An ONNX file in ONNX Runtime (CPU), called like OpenVINOModel."""
+class OnnxRuntimeGraph:
+    """An ONNX file in an ONNX Runtime session: float (B, 3, H, W) BGR
+    0-255 images -> outputs by name.
 
-    def __init__(self, path, threads=None):
-        self.session = onnx_session(path, threads)
+    ``spin=False`` lets idle worker threads sleep at once (what a benchmark
+    that interleaves runtimes on the same cores needs); ``profile_dir``
+    turns on ONNX Runtime's profiler, writing there; ``optimized_path``
+    saves the graph the session runs, after its fusions.
+    """
+
+    def __init__(self, path, threads=None, device='cpu', spin=True,
+                 profile_dir=None, optimized_path=None):
+        import onnxruntime as ort
+        options = ort.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = threads
+        if not spin:
+            options.add_session_config_entry('session.intra_op.allow_spinning',
+                                             '0')
+        options.log_severity_level = 3
+        if profile_dir:
+            options.enable_profiling = True
+            options.profile_file_prefix = os.path.join(profile_dir, 'profile')
+        if optimized_path:
+            options.optimized_model_filepath = str(optimized_path)
+        providers = (['CUDAExecutionProvider'] if device == 'cuda' else
+                     []) + ['CPUExecutionProvider']
+        self.session = ort.InferenceSession(str(path), options,
+                                            providers=providers)
         self.input_shape = self.session.get_inputs()[0].shape
+        self.output_names = [o.name for o in self.session.get_outputs()]
+
+    @property
+    def threads(self):
+        """The intra-op threads asked for (0: ONNX Runtime's default)."""
+        return self.session.get_session_options().intra_op_num_threads
 
     def __call__(self, img):
-        return run_onnx(self.session, img)
+        values = self.session.run(self.output_names,
+                                  {'image': np.asarray(img, np.float32)})
+        return dict(zip(self.output_names, values))
 
 
-def load_runtime(path, threads=None, runtime='onnxruntime'):
-    """A callable graph: float (B, 3, H, W) images -> outputs by name."""
-    if runtime == 'openvino':
-        return OpenVINOModel(path, threads)
-    if runtime != 'onnxruntime':
-        raise ValueError(f'runtime must be onnxruntime or openvino, got '
-                         f'{runtime!r}')
-    return OnnxRuntimeModel(path, threads)
-
-
-def quantize_openvino(float_path, int8_path, calibration_images):
-    """Post-training int8 quantization of an exported graph by NNCF for
-    OpenVINO, written as OpenVINO IR (``int8_path``: .xml beside a .bin).
-
-    NNCF places FakeQuantize where OpenVINO's CPU plugin fuses it into its
-    int8 kernels (activations included), which the QDQ graph of
-    ONNX Runtime's quantizer does not give it; the mixed preset quantizes
-    activations asymmetrically (Hardswish/GELU outputs are one-sided).
-    Without VNNI, x86 int8 products saturate at 16 bits: NNCF's overflow
-    fix (7-bit weights) is then applied to every layer, not only the
-    first (the agreement of a trained BN classifier rose from 88% to
-    91%)."""
-    ov, nncf = _openvino(), _nncf()
-    model = ov.Core().read_model(str(float_path))
-    images = [np.asarray(img, np.float32) for img in calibration_images]
-    params = nncf.AdvancedQuantizationParameters(
-        overflow_fix=nncf.OverflowFix.DISABLE if cpu_has_vnni() else
-        nncf.OverflowFix.ENABLE)
-    quantized = nncf.quantize(model, nncf.Dataset(images),
-                              preset=nncf.QuantizationPreset.MIXED,
-                              advanced_parameters=params,
-                              subset_size=len(images))
-    ov.save_model(quantized, str(int8_path))
-    return int8_path
-
-
-class OpenVINOModel:
+class OpenVINOGraph:
     """An ONNX file (or OpenVINO IR) compiled by OpenVINO for its CPU
-    plugin, called like :func:`run_onnx`: float (B, 3, H, W) images ->
-    outputs by name.
+    plugin, called as :class:`OnnxRuntimeGraph`.
 
-    A QDQ int8 graph (``quantize_onnx``) runs in int8: OpenVINO turns each
-    QuantizeLinear/DequantizeLinear pair into a FakeQuantize and its
-    low-precision passes fuse them into int8 kernels. ``precision`` 'bf16'
-    asks the CPU plugin for bf16 inference (ValueError on a CPU without
-    it, where the plugin would silently stay in fp32); ``profile`` turns on
-    its per-layer counters (:func:`~.profile.profile_openvino`).
+    A QDQ int8 graph (ONNX Runtime's quantizer) runs in int8: OpenVINO
+    turns each QuantizeLinear/DequantizeLinear pair into a FakeQuantize and
+    its low-precision passes fuse them into int8 kernels. ``precision``
+    'bf16' asks the CPU plugin for bf16 inference (ValueError on a CPU
+    without native bf16, where the plugin would stay in fp32); ``profile``
+    turns on its per-layer counters (``request.get_profiling_info()``).
     """
 
     def __init__(self, path, threads=None, precision='fp32', profile=False):
-        ov = _openvino()
-        if precision not in ('fp32', 'bf16'):
-            raise ValueError(f'OpenVINO precision must be fp32 or bf16 (int8 '
-                             f'comes from a QDQ graph), got {precision!r}')
+        ov = openvino()
         if precision == 'bf16' and not cpu_has_bf16():
-            raise ValueError('this CPU has no native bf16 (avx512_bf16 or '
-                             'amx_bf16): OpenVINO would run fp32')
-        core = ov.Core()
+            # its plugin would silently stay in fp32
+            raise ValueError(NO_NATIVE_BF16)
         config = {'PERFORMANCE_HINT': 'LATENCY',
                   'INFERENCE_PRECISION_HINT': 'bf16' if precision == 'bf16'
                   else 'f32'}
         if threads:
             config['INFERENCE_NUM_THREADS'] = threads
-        if profile:  # per-layer times (request.get_profiling_info())
+        if profile:
             config['PERF_COUNT'] = True
-        self.compiled = core.compile_model(str(path), 'CPU', config)
+        self.compiled = ov.Core().compile_model(str(path), 'CPU', config)
         self.request = self.compiled.create_infer_request()
         self.input_shape = [
             d.get_length() if d.is_static else None
             for d in self.compiled.inputs[0].partial_shape]
         self.output_names = [o.get_any_name() for o in self.compiled.outputs]
 
+    @property
+    def threads(self):
+        """The inference threads the compiled model uses."""
+        return int(self.compiled.get_property('INFERENCE_NUM_THREADS'))
+
     def __call__(self, img):
         result = self.request.infer({0: np.asarray(img, np.float32)})
         return {name: result[out] for name, out in zip(
             self.output_names, self.compiled.outputs)}
+
+
+def load_runtime(path, runtime='onnxruntime', precision='fp32',
+                 threads=None, device='cpu', spin=True, profile=None,
+                 optimized_path=None):
+    """A session for the graph at ``path`` in ``runtime``, computing in
+    ``precision`` (fp32 or bf16; an int8 file computes in int8 either way):
+    a callable from float (B, 3, H, W) images to outputs by name.
+
+    ``profile``: ONNX Runtime's profile folder, OpenVINO's per-layer
+    counters (true). ValueError for a combination that cannot run, saying
+    why (ONNX Runtime has no bf16 CPU kernels, OpenVINO no GPU here, a CPU
+    without native bf16)."""
+    if precision not in PRECISIONS:
+        raise ValueError(f'precision must be one of {", ".join(PRECISIONS)} '
+                         f'(int8 comes from the graph file), got '
+                         f'{precision!r}')
+    if runtime == 'onnxruntime':
+        if precision == 'bf16':
+            raise ValueError(NO_ORT_BF16)
+        return OnnxRuntimeGraph(path, threads, device, spin, profile,
+                                optimized_path)
+    if runtime == 'openvino':
+        if device != 'cpu':
+            raise ValueError(f'OpenVINO runs on the CPU here, not {device}')
+        if optimized_path:
+            raise ValueError('optimized_path is ONNX Runtime\'s')
+        return OpenVINOGraph(path, threads, precision, bool(profile))
+    raise ValueError(f'runtime must be one of {", ".join(RUNTIMES)}, got '
+                     f'{runtime!r}')

@@ -1,10 +1,9 @@
 """Image classifiers (mmpretrain): the graph returns logits."""
-import mmcv
 import numpy as np
 import torch
 import torch.nn as nn
 
-from .base import DeployTask, Normalize, OnnxMismatchError, register_task
+from .base import DeployTask, Normalize, OnnxMismatchError
 
 
 class ClassifierGraph(nn.Module):
@@ -19,11 +18,7 @@ class ClassifierGraph(nn.Module):
         return self.model(self.normalize(img), mode='tensor')
 
 
-@register_task
-class ClassifierTask(DeployTask):
-    name = 'classifier'
-    scope = 'mmpretrain'
-    default_size = 256  # ImageNet at 256
+class ClassifierDeploy(DeployTask):
     quality_metrics = ('top1', )
 
     def graph(self, model, size, output=None):
@@ -57,19 +52,3 @@ class ClassifierTask(DeployTask):
         score = outputs['logits'].softmax(0)
         data_sample.set_pred_score(score).set_pred_label(
             score.argmax(0, keepdim=True))
-
-    def _draw_test(self, hook, show_dir):
-        hook.update(enable=True, out_dir=show_dir)
-
-    def infer_and_draw(self, checkpoint, image, out, device='cpu',
-                       score_thr=0.3):
-        from mmpretrain.apis import ImageClassificationInferencer
-        from mmpretrain.visualization import UniversalVisualizer
-        inferencer = ImageClassificationInferencer(
-            self.cfg, pretrained=checkpoint, device=device)
-        result = inferencer(image, return_datasamples=True)[0]
-        # The inferencer builds its visualizer only when it draws itself.
-        visualizer = inferencer.visualizer or UniversalVisualizer()
-        visualizer.visualize_cls(
-            mmcv.bgr2rgb(image), result, classes=inferencer.classes,
-            draw_gt=False, out_file=out)

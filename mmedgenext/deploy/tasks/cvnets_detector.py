@@ -2,60 +2,20 @@
 end to end in one graph, post-processing as ml-cvnets' ``SingleShotDetector
 .predict``: softmax over background + classes, boxes decoded from the fixed
 priors without a delta clamp, then per class the scores above ``score_thr``,
-NMS at ``iou_threshold`` and at most ``max_per_class`` boxes (one ONNX
-``NonMaxSuppression`` over all classes), boxes scaled to the input and
-clipped to it, as ``CvnetsSSDHead.predict_by_feat``.
+NMS at ``iou_threshold`` and at most ``max_per_class`` boxes (one
+:func:`~mmedgenext.deploy.nms.non_max_suppression` over all classes), boxes
+scaled to the input and clipped to it, as ``CvnetsSSDHead.predict_by_feat``.
 
-A detector task of its own beside :mod:`.detector` (mmdet's ``SSDHead``
-graph): the fused head, its class-0 background and its per-class cap
-differ; the outputs, their use and the drawing are the same.
+Deployed beside :mod:`.detector` (mmdet's ``SSDHead`` graph): the fused
+head, its class-0 background and its per-class cap differ; the outputs and
+their use are the same.
 """
 import torch
 import torch.nn as nn
-from torchvision.ops import nms as tv_nms
 
-from .base import Normalize, register_task
-from .detector import DetectorTask
-
-
-class _MulticlassNMS(torch.autograd.Function):
-    """ONNX ``NonMaxSuppression`` with its own semantics in eager mode:
-    boxes ``(B, N, 4)``, scores ``(B, C, N)``; per image and class the boxes
-    scoring above ``score_thr``, suppressed where IoU > ``iou_thr`` with a
-    higher-scoring one, at most ``max_per_class``. Returns ``(M, 3)`` rows of
-    (image, class, box), by image, then class, then falling score."""
-
-    @staticmethod
-    def forward(ctx, boxes, scores, max_per_class, iou_thr, score_thr):
-        rows = []
-        for b in range(scores.shape[0]):
-            for c in range(scores.shape[1]):
-                candidates = (scores[b, c] > score_thr).nonzero()[:, 0]
-                keep = tv_nms(boxes[b, candidates], scores[b, c, candidates],
-                              iou_thr)[:max_per_class]
-                keep = candidates[keep]
-                rows.append(torch.stack([
-                    torch.full_like(keep, b), torch.full_like(keep, c), keep
-                ], 1))
-        return torch.cat(rows)
-
-    @staticmethod
-    def symbolic(g, boxes, scores, max_per_class, iou_thr, score_thr):
-
-        def const(value, dtype):
-            return g.op('Constant', value_t=torch.tensor(value, dtype=dtype))
-
-        return g.op('NonMaxSuppression', boxes, scores,
-                    const([max_per_class], torch.long),
-                    const([iou_thr], torch.float),
-                    const([score_thr], torch.float))
-
-
-def multiclass_nms(boxes, scores, max_per_class, iou_thr, score_thr):
-    """``(M, 3)`` (image, class, box) indices kept by per-class NMS over
-    ``boxes (B, N, 4)`` and ``scores (B, C, N)``."""
-    return _MulticlassNMS.apply(boxes, scores, int(max_per_class),
-                                float(iou_thr), float(score_thr))
+from ..nms import non_max_suppression, place_rows
+from .base import Normalize
+from .detector import DetectorDeploy
 
 
 class CvnetsDetectorGraph(nn.Module):
@@ -94,26 +54,18 @@ class CvnetsDetectorGraph(nn.Module):
         batch = conf.shape[0]
         scores = conf.softmax(-1)[..., 1:].transpose(1, 2)  # (B, C, N)
         boxes = head.decode(deltas, self.priors)  # normalised, unclipped
-        keep = multiclass_nms(boxes, scores, self.max_per_class,
-                              self.iou_thr, self.score_thr)
+        keep = non_max_suppression(boxes, scores, self.max_per_class,
+                                   self.iou_thr, self.score_thr)
         image, label, index = keep[:, 0], keep[:, 1], keep[:, 2]
-        # Row of each kept box within its image's output (keep is sorted
-        # by image): its position minus the count of earlier images' rows.
-        counts = (image[:, None] == torch.arange(
-            batch, device=image.device)[None]).sum(0)
-        starts = counts.cumsum(0) - counts
-        rank = torch.ones_like(image).cumsum(0) - 1 - starts[image]
         h, w = self.size
         scale = boxes.new_tensor([w, h, w, h])
         limit = torch.zeros_like(scale), scale
         num = head.num_classes * self.max_per_class
-        out_boxes = boxes.new_zeros(batch, num, 4)
-        out_scores = scores.new_zeros(batch, num)
-        out_labels = label.new_full((batch, num), -1)
-        out_boxes[image, rank] = torch.max(torch.min(
-            boxes[image, index] * scale, limit[1]), limit[0])
-        out_scores[image, rank] = scores[image, label, index]
-        out_labels[image, rank] = label
+        out_boxes, out_scores, out_labels = place_rows(
+            image, batch, num,
+            torch.max(torch.min(boxes[image, index] * scale, limit[1]),
+                      limit[0]),
+            scores[image, label, index], label, pad=(0, 0, -1))
         if self.max_per_img:
             top = torch.where(out_labels >= 0, out_scores,
                               out_scores.new_tensor(-1.)).topk(
@@ -124,9 +76,7 @@ class CvnetsDetectorGraph(nn.Module):
         return out_boxes, out_scores, out_labels
 
 
-@register_task
-class CvnetsDetectorTask(DetectorTask):
-    head = 'CvnetsSSDHead'
+class CvnetsDetectorDeploy(DetectorDeploy):
 
     def graph(self, model, size, output=None):
         return CvnetsDetectorGraph(model, self.cfg, size).eval()

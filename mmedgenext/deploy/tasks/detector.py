@@ -9,8 +9,8 @@ from mmdet.models.dense_heads import SSDHead
 from mmdet.models.task_modules.coders import DeltaXYWHBBoxCoder
 from mmdet.models.task_modules.coders.delta_xywh_bbox_coder import delta2bbox
 
-from ..nms import batched_nms
-from .base import DeployTask, Normalize, OnnxMismatchError, register_task
+from ..nms import non_max_suppression, place_rows
+from .base import DeployTask, Normalize, OnnxMismatchError
 
 
 class DetectorGraph(nn.Module):
@@ -106,19 +106,13 @@ class DetectorGraph(nn.Module):
         max_coordinate = torch.where(valid, boxes, boxes.new_tensor(
             0.)).amax((1, 2), keepdim=True)
         offsets = labels[..., None].to(boxes) * (max_coordinate + 1)
-        keep = batched_nms(boxes + offsets, scores, self.max_per_img,
-                           self.iou_thr, self.score_thr)
-        image, index = keep[:, 0], keep[:, 1]
-        # Row of each kept box within its image's output.
-        position = torch.ones_like(image).cumsum(0) - 1
-        rank = position - (image[None, :] < image[:, None]).sum(1)
-        out_boxes = boxes.new_zeros(batch, self.max_per_img, 4)
-        out_scores = scores.new_zeros(batch, self.max_per_img)
-        out_labels = labels.new_full((batch, self.max_per_img), -1)
-        out_boxes[image, rank] = boxes[image, index]
-        out_scores[image, rank] = scores[image, index]
-        out_labels[image, rank] = labels[image, index]
-        return out_boxes, out_scores, out_labels
+        keep = non_max_suppression(boxes + offsets, scores[:, None],
+                                   self.max_per_img, self.iou_thr,
+                                   self.score_thr)
+        image, index = keep[:, 0], keep[:, 2]
+        return place_rows(image, batch, self.max_per_img, boxes[image, index],
+                          scores[image, index], labels[image, index],
+                          pad=(0, 0, -1))
 
 
 def match_detections(ref, boxes, scores, labels, box_tol):
@@ -152,14 +146,10 @@ def match_detections(ref, boxes, scores, labels, box_tol):
     return box_diff, score_diff
 
 
-@register_task
-class DetectorTask(DeployTask):
+class DetectorDeploy(DeployTask):
     """Graphs output per image, padded with label -1 and score 0: ``boxes
     (B, P, 4)`` (x1, y1, x2, y2 in input pixels), ``scores (B, P)``,
     ``labels (B, P)``."""
-    name = 'detector'
-    scope = 'mmdet'
-    default_size = 320  # SSDLite's input
     int8_score_thr = 0.3  # float detections int8 must find again
     quality_metrics = ('bbox_mAP', 'mAP')  # CocoMetric, VOCMetric
     metric_points = 100
@@ -230,15 +220,3 @@ class DetectorTask(DeployTask):
         data_sample.pred_instances = InstanceData(
             bboxes=boxes, scores=outputs['scores'][keep],
             labels=outputs['labels'][keep])
-
-    def _draw_test(self, hook, show_dir):
-        hook.update(draw=True, test_out_dir=show_dir)
-
-    def infer_and_draw(self, checkpoint, image, out, device='cpu',
-                       score_thr=0.3):
-        from mmdet.apis import inference_detector, init_detector
-        from mmdet.registry import VISUALIZERS
-        model = init_detector(self.cfg, checkpoint, device=device)
-        self._draw(model, VISUALIZERS, image,
-                   inference_detector(model, image), out,
-                   pred_score_thr=score_thr)

@@ -4,7 +4,7 @@ import numpy as np
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .base import DeployTask, Normalize, OnnxMismatchError, register_task
+from .base import DeployTask, Normalize, OnnxMismatchError
 
 
 class SegmentorGraph(nn.Module):
@@ -28,11 +28,7 @@ class SegmentorGraph(nn.Module):
         return logits
 
 
-@register_task
-class SegmentorTask(DeployTask):
-    name = 'segmentor'
-    scope = 'mmseg'
-    default_size = 512  # DeepLabv3's crop
+class SegmentorDeploy(DeployTask):
     quality_metrics = ('mIoU', )
 
     def graph(self, model, size, output=None):
@@ -100,16 +96,3 @@ class SegmentorTask(DeployTask):
             labels = F.interpolate(outputs['labels'][None, None].float(),
                                    ori, mode='nearest')[0, 0].long()
         data_sample.pred_sem_seg = PixelData(data=labels[None])
-
-    def _draw_test(self, hook, show_dir):
-        hook.update(draw=True, interval=1)
-        if show_dir:
-            self.cfg.visualizer.save_dir = show_dir
-
-    def infer_and_draw(self, checkpoint, image, out, device='cpu',
-                       score_thr=0.3):
-        from mmseg.apis import inference_model, init_model
-        from mmseg.registry import VISUALIZERS
-        model = init_model(self.cfg, checkpoint, device=device)
-        self._draw(model, VISUALIZERS, image, inference_model(model, image),
-                   out)

@@ -1,0 +1,163 @@
+"""What a config is: a classifier (mmpretrain), an SSD detector of mmdet or
+of ml-cvnets (mmdet), or a segmentor (mmseg); its default input size and how
+its predictions are drawn (tools/test.py ``--show-dir``, tools/demo.py).
+
+The API, the tools and :mod:`mmedgenext.deploy` ask a config's
+:class:`Task` instead of switching on the library themselves (as mmdeploy's
+codebase tasks: one class per kind of model, chosen from the config).
+Nothing here imports a runtime or an OpenMMLab library at the top: the light
+:mod:`mmedgenext.apis` reads the tasks' sizes; the inference APIs are
+imported where a prediction is drawn. What deploying a task means (its ONNX
+graph, the checks against PyTorch) is :mod:`mmedgenext.deploy`'s, keyed by
+:attr:`Task.kind`.
+"""
+import os.path as osp
+
+_TASKS = []
+
+
+class Task:
+    """One kind of model: a config's ``default_scope`` and, for detectors,
+    the type of its bbox head."""
+    kind = None  # unique key: 'classifier', 'detector', 'cvnets_detector'...
+    name = None  # what users call it: 'classifier', 'detector', 'segmentor'
+    scope = None  # the config's default_scope
+    head = None  # a bbox_head type this task is for (None: any)
+    default_size = None  # input side of the paper's protocol
+
+    def __init__(self, cfg):
+        self.cfg = cfg
+
+    def enable_visualization(self, show_dir=None, show=False, wait_time=2.):
+        """Let the config's visualization hook draw test predictions into
+        ``show_dir`` (and/or a window), for tools/test.py."""
+        hook = self.cfg.get('default_hooks', {}).get('visualization')
+        if hook is None:
+            raise ValueError('The config has no default_hooks.visualization')
+        hook.update(show=show, wait_time=wait_time)
+        self._draw_test(hook, show_dir and osp.abspath(show_dir))
+        return self.cfg
+
+    def _draw_test(self, hook, show_dir):
+        """The hook settings that make this library's hook draw."""
+        raise NotImplementedError
+
+    def infer_and_draw(self, checkpoint, image, out, device='cpu',
+                       score_thr=0.3):
+        """Run the model of ``checkpoint`` on one BGR ``image`` with its
+        library's inference API and save the drawn result to ``out``;
+        ``score_thr`` is the lowest detection score drawn."""
+        raise NotImplementedError
+
+    @staticmethod
+    def _draw(model, visualizers, image, result, out, **kwargs):
+        """Draw ``result`` on ``image`` with the config's visualizer, built
+        from the library's ``visualizers`` registry."""
+        import mmcv
+        visualizer = visualizers.build(model.cfg.visualizer)
+        visualizer.dataset_meta = model.dataset_meta
+        visualizer.add_datasample('result', mmcv.bgr2rgb(image),
+                                  data_sample=result, draw_gt=False,
+                                  out_file=out, **kwargs)
+
+
+def _register(cls):
+    _TASKS.append(cls)
+    return cls
+
+
+@_register
+class ClassifierTask(Task):
+    kind = name = 'classifier'
+    scope = 'mmpretrain'
+    default_size = 256  # ImageNet at 256
+
+    def _draw_test(self, hook, show_dir):
+        hook.update(enable=True, out_dir=show_dir)
+
+    def infer_and_draw(self, checkpoint, image, out, device='cpu',
+                       score_thr=0.3):
+        import mmcv
+        from mmpretrain.apis import ImageClassificationInferencer
+        from mmpretrain.visualization import UniversalVisualizer
+        inferencer = ImageClassificationInferencer(
+            self.cfg, pretrained=checkpoint, device=device)
+        result = inferencer(image, return_datasamples=True)[0]
+        # The inferencer builds its visualizer only when it draws itself.
+        visualizer = inferencer.visualizer or UniversalVisualizer()
+        visualizer.visualize_cls(
+            mmcv.bgr2rgb(image), result, classes=inferencer.classes,
+            draw_gt=False, out_file=out)
+
+
+@_register
+class DetectorTask(Task):
+    """mmdet's SSD detectors (``SSDHead`` and its subclasses: SSDLite)."""
+    kind = name = 'detector'
+    scope = 'mmdet'
+    default_size = 320  # SSDLite's input
+
+    def _draw_test(self, hook, show_dir):
+        hook.update(draw=True, test_out_dir=show_dir)
+
+    def infer_and_draw(self, checkpoint, image, out, device='cpu',
+                       score_thr=0.3):
+        from mmdet.apis import inference_detector, init_detector
+        from mmdet.registry import VISUALIZERS
+        model = init_detector(self.cfg, checkpoint, device=device)
+        self._draw(model, VISUALIZERS, image,
+                   inference_detector(model, image), out,
+                   pred_score_thr=score_thr)
+
+
+@_register
+class CvnetsDetectorTask(DetectorTask):
+    """ml-cvnets' SSDLite (``CvnetsSSDHead``): an mmdet detector drawn as
+    the others, deployed with its own post-processing."""
+    kind = 'cvnets_detector'
+    head = 'CvnetsSSDHead'
+
+
+@_register
+class SegmentorTask(Task):
+    kind = name = 'segmentor'
+    scope = 'mmseg'
+    default_size = 512  # DeepLabv3's crop
+
+    def _draw_test(self, hook, show_dir):
+        hook.update(draw=True, interval=1)
+        if show_dir:
+            self.cfg.visualizer.save_dir = show_dir
+
+    def infer_and_draw(self, checkpoint, image, out, device='cpu',
+                       score_thr=0.3):
+        from mmseg.apis import inference_model, init_model
+        from mmseg.registry import VISUALIZERS
+        model = init_model(self.cfg, checkpoint, device=device)
+        self._draw(model, VISUALIZERS, image, inference_model(model, image),
+                   out)
+
+
+def _head_type(cfg, model):
+    if model is not None:
+        head = getattr(model, 'bbox_head', None)
+        return None if head is None else type(head).__name__
+    head = cfg.get('model', {}).get('bbox_head') or {}
+    return head.get('type', '').split('.')[-1] or None
+
+
+def task_for(cfg, model=None):
+    """The task of a config (and of ``model``, built from it, where the
+    head type must come from the model itself): by ``default_scope``, then
+    by the bbox head's type. ValueError for a scope no task serves."""
+    scope = cfg.get('default_scope')
+    tasks = [t for t in _TASKS if t.scope == scope]
+    if not tasks:
+        known = ', '.join(f'{t.scope} ({t.name})' for t in _TASKS
+                          if t.head is None)
+        raise ValueError(f'unknown config kind (default_scope={scope!r}); '
+                         f'expected {known}')
+    head = _head_type(cfg, model)
+    task = next((t for t in tasks if t.head == head), None) or next(
+        t for t in tasks if t.head is None)
+    return task(cfg)
