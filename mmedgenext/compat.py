@@ -20,6 +20,15 @@ def is_compiling():
     return torch._dynamo.is_compiling()
 
 
+def is_cpu_autocast_enabled():
+    """Whether CPU autocast is on (``torch.is_autocast_enabled('cpu')``,
+    torch >= 2.4; ``is_autocast_cpu_enabled`` is deprecated there)."""
+    try:
+        return torch.is_autocast_enabled('cpu')
+    except TypeError:
+        return torch.is_autocast_cpu_enabled()
+
+
 def torchscript_onnx_export_kwargs():
     """Arguments that select the TorchScript ONNX exporter: torch >= 2.5
     has a ``dynamo`` switch and defaults to the dynamo exporter from 2.9;

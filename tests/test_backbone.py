@@ -235,8 +235,10 @@ class _CountOneByOneConvs(TorchFunctionMode):
 def test_deploy_form_runs_gemms_only_in_eager_inference(arch):
     """The deploy form runs its blocks' 1x1 convs as GEMMs on the
     channels-last maps (activation in place, residual add as the
-    accumulator) at eager CPU inference; with gradients on, and in a traced
-    graph, the 1x1 convs themselves run. Both give the same maps."""
+    accumulator) at eager CPU inference; with gradients on, under autocast,
+    in a traced graph and in the benchmark's baseline (convs_only), the 1x1
+    convs themselves run. Both give the same maps."""
+    from mmedgenext.models.layers.cpu_gemm import convs_only
     model = randomize_(EdgeNeXt(arch)).eval()
     model.switch_to_deploy()
     x = torch.randn(2, 3, 128, 96, generator=torch.Generator().manual_seed(0))
@@ -253,6 +255,13 @@ def test_deploy_form_runs_gemms_only_in_eager_inference(arch):
         graph = str(torch.jit.trace(model, x, check_trace=False).inlined_graph)
     assert traced.count == conv_run.count
     assert 'addmm' not in graph and 'gelu_' not in graph
+    with torch.no_grad(), convs_only(), _CountOneByOneConvs() as baseline:
+        torch.testing.assert_close(model(x), eager, atol=1e-4, rtol=0)
+    assert baseline.count == conv_run.count
+    with torch.no_grad(), torch.autocast('cpu', torch.bfloat16), \
+            _CountOneByOneConvs() as autocast:
+        model(x)
+    assert autocast.count == conv_run.count
 
 
 @pytest.mark.parametrize('output_stride,sizes', [

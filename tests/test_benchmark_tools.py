@@ -54,13 +54,7 @@ def _skip_without_cpu_autocast(precision):
         pytest.skip(f'this torch has no {precision} CPU autocast')
 
 
-@pytest.mark.parametrize('precision', [
-    'fp32',
-    pytest.param('bf16', marks=pytest.mark.xfail(
-        strict=True, reason="the deploy form's eager GEMM path "
-        '(models/layers/deploy.py, eager_cpu_inference) multiplies bf16 '
-        'by fp32 under autocast; the inference-form rework of issue 21 '
-        'decides that path: then this marker goes'))])
+@pytest.mark.parametrize('precision', ['fp32', 'bf16'])
 def test_backbone_benchmark_honours_every_flag(in_other_folder, precision):
     """Against timm, mmpretrain and MobileNetV2: one row per variant,
     output kind and batch, with the input, device, threads and autocast
@@ -71,9 +65,10 @@ def test_backbone_benchmark_honours_every_flag(in_other_folder, precision):
                             *flags)
     header, rows = _table(stdout)
     assert header == ['arch', 'output', 'input', 'device', 'threads',
-                      'precision', 'mmedgenext', 'deploy', 'timm',
-                      'mmpretrain', 'mobilenet_v2', 'ratio vs faster peer',
-                      'deploy ratio']
+                      'precision', 'mmedgenext', 'deploy', 'deploy convs',
+                      'timm', 'mmpretrain', 'mobilenet_v2',
+                      'ratio vs faster peer', 'deploy ratio',
+                      'deploy vs convs']
     assert [r[:6] for r in rows] == [
         ['x_small', 'maps', '2x3x64x64', 'cpu', '1', precision]]
     assert all(_positive_finite(c) for c in rows[0][6:])

@@ -6,9 +6,11 @@ The compared models run interleaved: each round times every one once, in
 a shuffled order. Times are medians over rounds; the ratio columns are the
 median over rounds of ours / the faster of timm's and mmpretrain's EdgeNeXt
 in the same round (<= 1.0: we are at least as fast), which cancels the slow
-drifts a shared machine has. Our backbone is timed twice: "mmedgenext" is
-the model as trained, in eval mode; "deploy" the same weights after
-``switch_to_deploy()``. Each row says what it ran: the input, the device,
+drifts a shared machine has. Our backbone is timed three times: "mmedgenext"
+is the model as trained, in eval mode; "deploy" the same weights after
+``switch_to_deploy()``; "deploy convs" that form with its 1x1 convs instead
+of its eager-CPU GEMM path ("deploy vs convs": what that path gains). Each
+row says what it ran: the input, the device,
 PyTorch's threads and the precision a matrix product took (autocast).
 Deployed models in ONNX Runtime and OpenVINO: tools/benchmark_deploy.py.
 
@@ -71,10 +73,10 @@ def _time(models, batch, args, device, autocast):
 
 def peers_table(args, device, autocast):
     print('| arch | output | input | device | threads | precision | '
-          'mmedgenext | deploy | ' + ' | '.join(PEERS) +
-          ' | ratio vs faster peer | deploy ratio |')
-    print('|---|---|---|---|---|---|---|---|' + '---|' * len(PEERS) +
-          '---|---|')
+          'mmedgenext | deploy | deploy convs | ' + ' | '.join(PEERS) +
+          ' | ratio vs faster peer | deploy ratio | deploy vs convs |')
+    print('|---|---|---|---|---|---|---|---|---|' + '---|' * len(PEERS) +
+          '---|---|---|')
     for arch in args.archs:
         for mode in args.modes:
             models = {n: m.to(device) for n, m in backbone_and_peers(
@@ -84,6 +86,7 @@ def peers_table(args, device, autocast):
                 ms = [f'{timings.p50_ms(n):.1f}' for n in models]
                 ratios = [f'{timings.ratio_to_fastest(n, SAME_NETWORK):.2f}'
                           for n in ('mmedgenext', 'deploy')]
+                ratios.append(f'{timings.ratio("deploy", "deploy convs"):.2f}')
                 print(f'| {arch} | {mode} | {ran} | ' + ' | '.join(
                     ms + ratios) + ' |', flush=True)
     return timings.rounds

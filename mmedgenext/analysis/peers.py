@@ -10,7 +10,8 @@ Peers of an EdgeNeXt variant: timm's and mmpretrain's EdgeNeXt (the same
 network), and torchvision's MobileNetV2, the classic light backbone, as a
 reference point. ``mmedgenext`` is our backbone as trained, in eval mode;
 ``deploy`` the same weights after ``switch_to_deploy()``, the inference form
-ONNX export also uses.
+ONNX export also uses; ``deploy convs`` that form with its 1x1 convs where
+eager CPU inference would run GEMMs (the baseline that path must beat).
 """
 import torch.nn as nn
 
@@ -73,8 +74,8 @@ class _MobileNetV2(nn.Module):
 
 
 def backbone_and_peers(arch, mode, peers=PEERS):
-    """Modules by name, in eval mode: ``mmedgenext`` and ``deploy``
-    (EdgeNeXt ``arch``), then each of ``peers``."""
+    """Modules by name, in eval mode: ``mmedgenext``, ``deploy`` and
+    ``deploy convs`` (EdgeNeXt ``arch``), then each of ``peers``."""
     import timm
     from mmpretrain.models import EdgeNeXt as MMPretrainEdgeNeXt
 
@@ -89,7 +90,9 @@ def backbone_and_peers(arch, mode, peers=PEERS):
     pooled = mode == 'pooled'
     ours = (EdgeNeXt(arch, out_indices=(3, ), gap_before_final_norm=True)
             if pooled else EdgeNeXt(arch))
-    models = {'mmedgenext': ours, 'deploy': switch_to_deploy(ours)}
+    deploy = switch_to_deploy(ours)
+    models = {'mmedgenext': ours, 'deploy': deploy,
+              'deploy convs': _ConvsOnly(deploy)}
     for peer in peers:
         if peer == 'timm':
             model = timm.create_model(f'edgenext_{arch}')
@@ -106,6 +109,19 @@ def backbone_and_peers(arch, mode, peers=PEERS):
     for model in models.values():
         model.eval()  # some train() overrides return None
     return models
+
+
+class _ConvsOnly(nn.Module):
+    """The inference form run with its 1x1 convs (``convs_only``)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        from mmedgenext.models.layers.cpu_gemm import convs_only
+        with convs_only():
+            return self.model(x)
 
 
 class _EdgeFormerPooled(nn.Module):
