@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from helpers import save_official
+from helpers import ROOT, save_official
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from reference_edgenext import official_state_dict, reference_forward
@@ -15,7 +15,6 @@ from reference_edgenext import official_state_dict, reference_forward
 from mmedgenext.models import ARCH_SETTINGS
 from mmedgenext.synthetic_data import write_classification_set
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VARIANT_CONFIGS = {
     arch: os.path.join(ROOT, 'configs', f'edgenext_{arch}_in1k.py')
     for arch in ARCH_SETTINGS}

@@ -13,13 +13,12 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import det_small_cfg, randomize_, train_briefly
+from helpers import ROOT, det_small_cfg, randomize_, train_briefly
 from mmengine.config import Config
 from PIL import Image
 
 from mmedgenext.synthetic_data import write_detection_set
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # mmdet-native SSDLite configs (the ml-cvnets ones: test_edgeformer_heads.py)
 CONFIGS = sorted(c for c in glob.glob(
     os.path.join(ROOT, 'configs', 'ssdlite_edgenext_*.py'))

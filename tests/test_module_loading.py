@@ -56,10 +56,6 @@ def test_apis_and_tasks_load_no_detection_library_or_runtime(api_imports):
     assert not _among(added, RUNTIMES + DETECTION + ('mmedgenext.deploy', ))
 
 
-@pytest.mark.xfail(strict=True, reason='`import mmedgenext` registers the '
-                   'mmdet heads by importing them (mmedgenext/__init__.py) '
-                   'until the light registration of issue 21 lands; then '
-                   'this marker goes')
 def test_import_apis_loads_no_detection_library_or_runtime(api_imports):
     assert not _among(api_imports['api'], RUNTIMES + DETECTION)
 

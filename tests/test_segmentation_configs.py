@@ -6,11 +6,10 @@ import os
 
 import pytest
 import torch
-from helpers import save_official, seg_batch
+from helpers import ROOT, save_official, seg_batch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # mmseg-native DeepLabv3 configs (the ml-cvnets ones: test_edgeformer_heads.py)
 CONFIGS = sorted(c for c in glob.glob(
     os.path.join(ROOT, 'configs', 'deeplabv3_edgenext_*.py'))

@@ -8,13 +8,12 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import randomize_, seg_small_cfg, train_briefly
+from helpers import ROOT, randomize_, seg_small_cfg, train_briefly
 from mmengine.config import Config
 from PIL import Image
 
 from mmedgenext.synthetic_data import write_segmentation_set
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(ROOT, 'configs',
                       'deeplabv3_edgenext_xx_small_synthetic.py')
 

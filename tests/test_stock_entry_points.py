@@ -10,8 +10,8 @@ import sys
 
 import pytest
 import torch
-from helpers import (det_small_cfg, randomize_, save_official, seg_small_cfg,
-                     train_briefly)
+from helpers import (ROOT, det_small_cfg, randomize_, save_official,
+                     seg_small_cfg, train_briefly)
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.registry import HOOKS, init_default_scope
@@ -21,7 +21,6 @@ from mmedgenext.synthetic_data import (CLASSES, write_classification_set,
                                        write_detection_set,
                                        write_segmentation_set)
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLES = os.path.join(ROOT, 'configs', 'examples')
 
 

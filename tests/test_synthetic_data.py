@@ -6,12 +6,11 @@ import sys
 from xml.etree import ElementTree as ET
 
 import pytest
+from helpers import ROOT
 from PIL import Image
 
 from mmedgenext.synthetic_data import (CLASSES, write_classification_set,
                                        write_detection_set)
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def test_detection_set_in_coco_and_voc_layout(tmp_path, monkeypatch):
