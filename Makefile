@@ -24,8 +24,11 @@ slurm:
 demo: setup
 	$(PYTHON) tools/demo_synthetic.py
 
+# Two workers (one thread each), a test file per worker at a time.
+PYTEST_PARALLEL = -n 2 --dist loadfile
+
 test: setup slurm
-	$(PYTHON) -m pytest -q tests
+	$(PYTHON) -m pytest -q $(PYTEST_PARALLEL) tests
 
 # The suite less the tests marked slow (training, DDP, tools): < 1 minute.
 test-fast: setup
@@ -33,7 +36,7 @@ test-fast: setup
 
 test-oldest: slurm
 	@TORCH_SPEC="$(OLDEST_TORCH)" tools/setup_env.sh $(OLDEST_PYTHON)
-	$(OLDEST_PYTHON) -m pytest -q tests
+	$(OLDEST_PYTHON) -m pytest -q $(PYTEST_PARALLEL) tests
 
 # Latency of the backbone beside timm's and mmpretrain's EdgeNeXt and MobileNetV2;
 # of the deployed models in each runtime and precision.

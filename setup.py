@@ -78,11 +78,12 @@ setup(
         'onnxslim',  # export_onnx.py --simplify
     ],
     # OpenVINO as a second runtime, NNCF for its int8
-    # (tools/benchmark_deploy.py, quantize_onnx.py --runtime openvino). Optional, so that a
-    # user's numpy is never moved: both accept numpy 1.24-2.4 at their
-    # newest, and neither depends on torch.
+    # (tools/benchmark_deploy.py, quantize_onnx.py --runtime openvino).
+    # Optional, so that a user's numpy is never moved: both accept numpy
+    # 1.24-2.4 at their newest, and neither depends on torch. The suite
+    # runs on two workers (pytest-xdist).
     extras_require=dict(
         openvino=['openvino>=2024.0', 'nncf>=2.10'],
-        tests=['pytest', 'openvino>=2024.0', 'nncf>=2.10']),
+        tests=['pytest', 'pytest-xdist', 'openvino>=2024.0', 'nncf>=2.10']),
     license='Apache-2.0',
 )
