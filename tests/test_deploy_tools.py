@@ -10,6 +10,7 @@ interpreter's start-up), each held to what it promises, on tiny inputs:
   kernels (its ``--profile``), and with ``--eval-set`` a trained segmentor's
   mIoU stays within the stated drop of the float graph's, which scores what
   the PyTorch model scores; beyond the drop the tool exits with status 3;
+  it times fp32 and int8 in both runtimes and names the fastest to ship;
 - the benchmarks: test_benchmark_tools.py.
 """
 import re
@@ -230,6 +231,29 @@ def _parse_quantize(stdout):
     return report, metrics, sizes, profiles
 
 
+def _assert_latencies_lead_to_the_fastest(stdout, int8_in):
+    """Both runtimes' fp32 rows, int8 in the runtimes ``int8_in`` that run
+    the file (n/a in the other), the ratio of the printed times, a note for
+    each int8 slower than its fp32, and 'ship' naming the fastest."""
+    rows = re.findall(r'\| (onnxruntime|openvino) \| ([\d.]+) \| '
+                      r'([\d.]+|n/a[^|]*) \| ([\d.]*) ?\|', stdout)
+    assert [r[0] for r in rows] == ['onnxruntime', 'openvino']
+    times = {}
+    for runtime, fp32, int8, ratio in rows:
+        times[runtime, 'fp32'] = float(fp32)
+        if runtime not in int8_in:
+            assert int8.startswith('n/a') and not ratio
+            continue
+        times[runtime, 'int8'] = float(int8)
+        assert float(ratio) == pytest.approx(float(int8) / float(fp32),
+                                             abs=0.006)
+        slower = f'note: int8 is slower than fp32 in {runtime} here'
+        assert (slower in stdout) == (float(int8) > float(fp32))
+    best = min(times, key=times.get)
+    assert re.search(rf'ship: {best[0]} {best[1]} \({times[best]:.2f} ms\)',
+                     stdout)
+
+
 def _assert_profile_lists_every_kind(profile):
     """With K above the number of kinds, every kind is listed: node counts
     add up to the header's, times to its total, shares to 100%."""
@@ -291,6 +315,8 @@ def test_quantize_onnxruntime_runs_int8_kernels(segmentor, onnxruntime_int8,
     """
     path = segmentor[2]
     int8, stdout = onnxruntime_int8
+    _assert_latencies_lead_to_the_fastest(stdout, ('onnxruntime',
+                                                   'openvino'))
     _, _, sizes, profiles = _parse_quantize(stdout)
     assert sizes[1] < sizes[0] / 2
     assert {p['runtime'] for p in profiles.values()} == {'ONNX Runtime'}
@@ -346,6 +372,7 @@ def test_quantize_openvino_keeps_the_miou_in_int8_kernels(
         1, '--out', out)
     assert out.is_file() and out.with_suffix('.bin').is_file()
     _assert_int8_within_the_drop(pytorch_metrics, stdout)
+    _assert_latencies_lead_to_the_fastest(stdout, ('openvino', ))
     _, _, sizes, profiles = _parse_quantize(stdout)
     assert sizes[1] < sizes[0] / 2
     assert {p['runtime'] for p in profiles.values()} == {'OpenVINO'}

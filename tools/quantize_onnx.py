@@ -22,7 +22,7 @@ from mmengine.config import DictAction
 from mmedgenext.apis import load_config
 from mmedgenext.deploy import load_runtime, pipeline_images
 from mmedgenext.deploy.evaluation import evaluate_onnx
-from mmedgenext.deploy.profile import PROFILERS, latency_ms
+from mmedgenext.deploy.profile import PROFILERS, fastest, latency_by_runtime
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, MAX_DROP,
                                         compare_float_int8, metric_drop,
                                         quantization_recipe, quantize)
@@ -77,6 +77,26 @@ def parse_args():
     return parser.parse_args()
 
 
+def print_latencies(latencies, int8_runtime):
+    """Each runtime's fp32 and int8 latency on this machine, and which to
+    ship: the fastest; a runtime whose int8 is slower than its fp32 is
+    named."""
+    print('batch 1, median ms of interleaved runs on this CPU:')
+    print('| runtime | fp32 | int8 | int8 / fp32 |')
+    print('|---|---|---|---|')
+    for runtime in dict.fromkeys(r for r, _ in latencies):
+        fp32, int8 = latencies[runtime, 'fp32'], latencies.get(
+            (runtime, 'int8'))
+        print(f'| {runtime} | {fp32:.2f} | ' + (
+            f'{int8:.2f} | {int8 / fp32:.2f} |' if int8 else
+            f'n/a (an {int8_runtime} int8 file) | |'))
+        if int8 and int8 > fp32:
+            print(f'note: int8 is slower than fp32 in {runtime} here')
+    runtime, precision = fastest(latencies)
+    print(f'ship: {runtime} {precision} '
+          f'({latencies[runtime, precision]:.2f} ms)')
+
+
 def main():
     args = parse_args()
     out = args.out or os.path.splitext(args.onnx)[0] + (
@@ -101,12 +121,12 @@ def main():
         sys.exit(f'error: {e}')
     report = compare_float_int8(cfg, args.onnx, out, evaluation,
                                 args.threads, runtime=args.runtime)
-    times = latency_ms(dict(float=args.onnx, int8=out), evaluation[0],
-                       args.runtime, args.threads)
     print(f'{out}: int8 ({recipe}), calibrated on {len(calib)} images')
     print(f'size {graph_file_mb(args.onnx):.2f} MB -> '
-          f'{graph_file_mb(out):.2f} MB; {args.runtime} batch 1: '
-          f'{times["float"]:.1f} ms -> {times["int8"]:.1f} ms')
+          f'{graph_file_mb(out):.2f} MB')
+    print_latencies(latency_by_runtime(args.onnx, out, args.runtime,
+                                       evaluation[0], args.threads),
+                    args.runtime)
     print('int8 vs float on', ', '.join(
         f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}'
         for k, v in report.items()))
