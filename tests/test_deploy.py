@@ -338,6 +338,28 @@ def test_int8_graph_runs_int8_kernels(bn_classifier_int8, tmp_path):
 
 
 @pytest.mark.slow
+def test_openvino_runs_a_dynamic_batch_int8_detector(tmp_path):
+    """NNCF's int8 IR of a dynamic-batch SSDLite export runs at batch 2 and
+    back at 1 with the first call's detections (OpenVINO 2026.4's CPU
+    plugin crashed running it with the batch left dynamic)."""
+    cfg = load_config(DET)  # as initialised: every prior scores alike
+    path = str(tmp_path / 'det.onnx')
+    export_onnx(deploy_graph(cfg, build_model(cfg), (320, 320)), path,
+                (320, 320), dynamic_batch=True)
+    images = [x.numpy() for x in noise_images(2, (320, 320))]
+    int8 = str(tmp_path / 'det_int8.xml')
+    quantize(path, int8, [x[None] for x in images], runtime='openvino')
+    graph = load_runtime(int8, 'openvino', threads=2)
+    assert graph.input_shape[0] is None
+    first = graph(images[0][None])
+    both = graph(np.stack(images))
+    again = graph(images[0][None])
+    for name, value in first.items():
+        assert len(value) == 1 and len(both[name]) == 2
+        np.testing.assert_array_equal(again[name], value)
+
+
+@pytest.mark.slow
 def test_openvino_matches_onnxruntime(bn_classifier_int8, classifier):
     """OpenVINO runs the exported float graph and ONNX Runtime's int8 QDQ
     file with the outputs ONNX Runtime gives."""

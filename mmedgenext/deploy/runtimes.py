@@ -137,12 +137,18 @@ class OpenVINOGraph:
             config['INFERENCE_NUM_THREADS'] = threads
         if profile:
             config['PERF_COUNT'] = True
-        self.compiled = ov.Core().compile_model(str(path), 'CPU', config)
-        self.request = self.compiled.create_infer_request()
-        self.input_shape = [
-            d.get_length() if d.is_static else None
-            for d in self.compiled.inputs[0].partial_shape]
+        self._core, self._config = ov.Core(), config
+        self._model = self._core.read_model(str(path))
+        self.input_shape = [d.get_length() if d.is_static else None
+                            for d in self._model.inputs[0].partial_shape]
+        self._compile()
         self.output_names = [o.get_any_name() for o in self.compiled.outputs]
+        self._batch = None
+
+    def _compile(self):
+        self.compiled = self._core.compile_model(self._model, 'CPU',
+                                                 self._config)
+        self.request = self.compiled.create_infer_request()
 
     @property
     def threads(self):
@@ -150,7 +156,15 @@ class OpenVINOGraph:
         return int(self.compiled.get_property('INFERENCE_NUM_THREADS'))
 
     def __call__(self, img):
-        result = self.request.infer({0: np.asarray(img, np.float32)})
+        img = np.asarray(img, np.float32)
+        if self.input_shape[0] is None and self._batch != len(img):
+            # A dynamic batch is compiled for the batch it is called with:
+            # OpenVINO 2026.4's CPU plugin crashes running an NNCF int8 IR
+            # of the SSDLite detector with a dynamic batch (machine B).
+            self._model.reshape({0: list(img.shape)})
+            self._compile()
+            self._batch = len(img)
+        result = self.request.infer({0: img})
         return {name: result[out] for name, out in zip(
             self.output_names, self.compiled.outputs)}
 
