@@ -9,7 +9,7 @@ import os
 import tempfile
 
 from mmedgenext.analysis.timing import time_interleaved
-from .runtimes import load_runtime
+from .runtimes import RUNTIMES, load_runtime, openvino
 
 
 def _kind(node, producers):
@@ -82,11 +82,29 @@ def profile_openvino(path, img, runs=10, threads=None):
 PROFILERS = {'onnxruntime': profile_onnx, 'openvino': profile_openvino}
 
 
-def latency_ms(paths, img, runtime='onnxruntime', threads=None,
-               rounds=20):
-    """Median ms of each graph in ``paths`` (a dict by name) on ``img`` in
-    ``runtime``, timed interleaved (:func:`time_interleaved`)."""
-    graphs = {name: functools.partial(load_runtime(
-        path, runtime, threads=threads), img) for name, path in paths.items()}
+def latency_by_runtime(float_path, int8_path, int8_runtime, img,
+                       threads=None, rounds=20):
+    """Median ms of the float graph in every installed runtime and of the
+    int8 one in each runtime that runs it (ONNX Runtime's QDQ file runs in
+    OpenVINO too; an OpenVINO IR only there), timed interleaved on ``img``:
+    ``{(runtime, 'fp32' | 'int8'): ms}``."""
+    graphs = {}
+    for runtime in RUNTIMES:
+        if runtime == 'openvino':
+            try:
+                openvino()
+            except ImportError:
+                continue
+        for precision, path in (('fp32', float_path), ('int8', int8_path)):
+            if precision == 'int8' and int8_runtime == 'openvino' != runtime:
+                continue
+            graphs[runtime, precision] = functools.partial(load_runtime(
+                path, runtime, threads=threads), img)
     timings = time_interleaved(graphs, rounds, warmup=1)
-    return {name: timings.p50_ms(name) for name in paths}
+    return {key: timings.p50_ms(key) for key in graphs}
+
+
+def fastest(latencies):
+    """The (runtime, precision) to ship: the lowest of
+    :func:`latency_by_runtime`'s medians."""
+    return min(latencies, key=latencies.get)
