@@ -3,6 +3,7 @@
 Each helper behaves the same on every supported release; the version where
 the newer API appeared says when a guard can go.
 """
+import functools
 import inspect
 import re
 
@@ -20,13 +21,19 @@ def is_compiling():
     return torch._dynamo.is_compiling()
 
 
-def is_cpu_autocast_enabled():
-    """Whether CPU autocast is on (``torch.is_autocast_enabled('cpu')``,
-    torch >= 2.4; ``is_autocast_cpu_enabled`` is deprecated there)."""
+def _cpu_autocast_query():
+    """``torch.is_autocast_enabled('cpu')`` (torch >= 2.4, where
+    ``is_autocast_cpu_enabled`` is deprecated), else the older query;
+    chosen once, as the backbone's inference form asks on every block."""
     try:
-        return torch.is_autocast_enabled('cpu')
+        torch.is_autocast_enabled('cpu')
     except TypeError:
-        return torch.is_autocast_cpu_enabled()
+        return torch.is_autocast_cpu_enabled
+    return functools.partial(torch.is_autocast_enabled, 'cpu')
+
+
+# Whether CPU autocast is on.
+is_cpu_autocast_enabled = _cpu_autocast_query()
 
 
 def torchscript_onnx_export_kwargs():
