@@ -30,9 +30,9 @@ class _Reader(CalibrationDataReader):
         return None if img is None else {'image': img}
 
 
-# Points of the config's test metric int8 may lose: issue 12's target of
-# at most 0.01 COCO mAP, i.e. one point, for every task (one point of top-1
-# or of mIoU).
+# Points of the config's test metric int8 may lose: the detector's target
+# of at most 0.01 COCO mAP (docs/deploy_benchmark.md), i.e. one point, for
+# every task (one point of top-1 or of mIoU).
 MAX_DROP = 1.0
 
 
