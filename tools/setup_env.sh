@@ -36,6 +36,13 @@ PIP="$PY -m pip install --disable-pip-version-check -q"
 if "$PY" -c "import torch, torchvision" 2>/dev/null; then
   echo "[setup] keeping the installed torch $("$PY" -c 'import torch; print(torch.__version__)')"
 else
+  # PyPI's torch is a CUDA build (~5.5 GB in the env; ~6.5 GB with the rest):
+  # say so before pip fails half-way with a bare "No space left on device".
+  FREE_GB=$(df -Pk "$("$PY" -c 'import sys; print(sys.prefix)')" | awk 'NR == 2 {print int($4 / 1048576)}')
+  if [ "$FREE_GB" -lt 8 ]; then
+    echo "[setup] only $FREE_GB GB free beside $PY; torch and the OpenMMLab stack need about 8 GB: free some space, or pass an env on another disk (make test PYTHON=/path/to/python)" >&2
+    exit 1
+  fi
   echo "[setup] installing $TORCH_SPEC (a few minutes)"
   # shellcheck disable=SC2086
   $PIP $TORCH_SPEC
