@@ -7,6 +7,7 @@ import numpy as np
 
 import pytest
 import torch
+from mmengine.visualization import Visualizer
 
 sys.path.insert(0, os.path.dirname(__file__))
 if os.environ.get('PYTEST_XDIST_WORKER'):
@@ -27,6 +28,24 @@ def seeded():
     random.seed(0)
     np.random.seed(0)
     torch.manual_seed(0)
+
+
+def _with_subclasses(cls):
+    yield cls
+    for sub in cls.__subclasses__():
+        yield from _with_subclasses(sub)
+
+
+@pytest.fixture(autouse=True)
+def fresh_visualizers():
+    """mmengine keeps a visualizer per name for the whole process, with the
+    save_dir of the Runner that built it first, and the stock configs all
+    name theirs 'visualizer': forgotten after each test, so that every
+    test's Runner writes into its own work_dir, not into an earlier test's
+    (which pytest has deleted by then)."""
+    yield
+    for cls in _with_subclasses(Visualizer):
+        cls._instance_dict.clear()
 
 
 @pytest.fixture
