@@ -12,6 +12,7 @@ import base64
 import hashlib
 import io
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -195,3 +196,24 @@ def test_built_where_the_index_has_none_for_this_python(tmp_path):
     assert wheel_module(wheel, '__init__')['SOURCE'] == 'built'
     build = wheel_module(wheel, 'build_info')
     assert build['CXX_FLAGS'] == [MMCV_CXX_STD] and build['WITH_OPS'] == '1'
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or not shutil.which('unshare'),
+                    reason='mounting a small disk needs root and unshare')
+def test_a_disk_too_small_for_torch_is_named_before_pip_runs(tmp_path):
+    """An env without torch on a 64 MB disk (a tmpfs in a private mount
+    namespace): setup_env.sh stops before pip starts, with the free space
+    and the way out, instead of pip's "No space left on device" half-way
+    through torch."""
+    env = tmp_path / 'env'
+    script = (f'mount -t tmpfs -o size=64m tmpfs {tmp_path} && '
+              f'{sys.executable} -m venv --without-pip {env} && '
+              f'tools/setup_env.sh {env}/bin/python')
+    result = subprocess.run(['unshare', '-m', 'bash', '-c', script],
+                            cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 1, result.stderr
+    assert ('only 0 GB free' in result.stderr
+            and 'need about 8 GB' in result.stderr
+            and 'make test PYTHON=' in result.stderr), result.stderr
+    assert 'installing' not in result.stdout

@@ -26,7 +26,8 @@ case "$PY" in
       python3 -m venv "${PY%/bin/python}"
     fi ;;
 esac
-STAMP="$("$PY" -c 'import sys; print(sys.prefix)')/.mmedgenext-setup"
+PREFIX=$("$PY" -c 'import sys; print(sys.prefix)')
+STAMP="$PREFIX/.mmedgenext-setup"
 HASH=$( (cat setup.py tools/setup_env.sh tools/mmcv_wheel.sh; echo "$TORCH_SPEC") | sha1sum | cut -c1-16)
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ]; then
   exit 0
@@ -38,7 +39,7 @@ if "$PY" -c "import torch, torchvision" 2>/dev/null; then
 else
   # PyPI's torch is a CUDA build (~5.5 GB in the env; ~6.5 GB with the rest):
   # say so before pip fails half-way with a bare "No space left on device".
-  FREE_GB=$(df -Pk "$("$PY" -c 'import sys; print(sys.prefix)')" | awk 'NR == 2 {print int($4 / 1048576)}')
+  FREE_GB=$(df -Pk "$PREFIX" | awk 'NR == 2 {print int($4 / 1048576)}')
   if [ "$FREE_GB" -lt 8 ]; then
     echo "[setup] only $FREE_GB GB free beside $PY; torch and the OpenMMLab stack need about 8 GB: free some space, or pass an env on another disk (make test PYTHON=/path/to/python)" >&2
     exit 1
@@ -49,7 +50,7 @@ else
 fi
 # Everything below installs under these constraints: the env's torch,
 # torchvision and numpy stay exactly as they are.
-KEEP=$("$PY" -c 'import sys; print(sys.prefix)')/.mmedgenext-keep.txt
+KEEP=$PREFIX/.mmedgenext-keep.txt
 "$PY" - > "$KEEP" <<'PYEOF'
 from importlib.metadata import PackageNotFoundError, version
 for name in ('torch', 'torchvision', 'numpy'):
