@@ -168,7 +168,11 @@ def test_ssd_matching_and_encoding_are_the_authors(ssd_head):
         if len(boxes):  # without boxes the authors encode a zero box
             pos = got_labels > 0
             assert pos.sum() >= len(boxes)  # the tiny box has its prior
-            assert torch.equal(got_locations, targets['locations'][i])
+            # Within float32 rounding: torch's vectorised log differs by an
+            # ulp between CPUs (the fixture came from an Intel Xeon).
+            torch.testing.assert_close(got_locations,
+                                       targets['locations'][i], rtol=1e-6,
+                                       atol=2e-6)
 
 
 def level_maps(flat, sizes, anchors):
