@@ -13,6 +13,7 @@ interpreter's start-up), each held to what it promises, on tiny inputs:
   it times fp32 and int8 in both runtimes and names the fastest to ship;
 - the benchmarks: test_benchmark_tools.py.
 """
+import os
 import re
 
 import mmcv
@@ -147,6 +148,24 @@ def test_export_detector_simplified_gives_mmdet_detections(detector_onnx):
     # onnxslim ran: the exporter's Constant nodes became initializers
     assert not any(n.op_type == 'Constant'
                    for n in onnx.load(path).graph.node)
+
+
+def test_export_stock_mmdet_ssdlite_mobilenet_v2(tmp_path):
+    """mmdet's own SSDLite-MobileNetV2 config, as it is (the detectors'
+    reference point): its graph gives mmdet's detections, and the tool says
+    it worked around mmdet 3.3.0's SSDHead bug to run mmdet's predict."""
+    import mmdet
+    config = os.path.join(os.path.dirname(mmdet.__file__), '.mim', 'configs',
+                          'ssd', 'ssdlite_mobilenetv2-scratch_8xb24-600e_'
+                          'coco.py')
+    checkpoint = _random_checkpoint(config, tmp_path / 'ssd.pth')
+    stdout = run_in_process(
+        'export_onnx.py', config, checkpoint, '--out', tmp_path / 'ssd.onnx',
+        '--shape', 128, '--cfg-options', 'model.test_cfg.score_thr=0.1')
+    assert ("worked around mmdet's SSDHead bug: SSDHead has no loss_cls"
+            in stdout)
+    assert re.search(r'\(1 noise images\): [1-9]\d* detections, all '
+                     'matched', stdout)
 
 
 @pytest.fixture(scope='module')

@@ -20,7 +20,8 @@ from mmengine.config import DictAction
 
 from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
-                               export_onnx, pipeline_images, verify_onnx)
+                               deploy_task, export_onnx, pipeline_images,
+                               verify_onnx)
 from mmedgenext.tasks import task_for
 
 
@@ -59,6 +60,8 @@ def main():
     except RuntimeError as e:  # strict loading: keys or shapes differ
         sys.exit(f'error: {args.checkpoint} does not fit {args.config}: {e}')
     try:
+        for line in deploy_task(cfg, model).work_around(model):
+            print(line)
         size = input_shape(cfg, args.shape)
         graph = deploy_graph(cfg, model, size, args.seg_output)
     except ValueError as e:
