@@ -21,7 +21,9 @@ from mmedgenext.deploy import (OnnxMismatchError, deploy_graph, deploy_task,
                                switch_to_deploy, verify_onnx)
 from mmedgenext.deploy.evaluation import evaluate_onnx, runner_metrics
 from mmedgenext.deploy.quantize import compare_float_int8, quantize
+from mmedgenext.deploy.tasks.base import Normalize
 from mmedgenext.models import EdgeNeXt
+from mmedgenext.models.layers import LayerNorm2d
 from mmedgenext.tasks import task_for
 from mmedgenext.synthetic_data import (write_classification_set,
                                        write_detection_set,
@@ -293,14 +295,16 @@ def test_cli_reports_a_missing_checkpoint(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('arch,output_stride', [('xx_small', 32),
-                                                ('xx_small_bn_hs', 32),
-                                                ('xx_small_bn_hs', 16)])
-def test_deploy_form_computes_the_same(arch, output_stride):
-    """1x1 convs for the Linears, BatchNorms and layer scales folded: the
-    same maps in float, no Linear or block norm left in the BN family."""
+@pytest.mark.parametrize('arch,output_stride,runtime', [
+    ('xx_small', 32, 'onnxruntime'), ('xx_small', 32, 'openvino'),
+    ('xx_small', 16, 'openvino'), ('xx_small_bn_hs', 32, 'onnxruntime'),
+    ('xx_small_bn_hs', 16, 'onnxruntime')])
+def test_deploy_form_computes_the_same(arch, output_stride, runtime):
+    """1x1 convs for the Linears, BatchNorms and layer scales folded, each
+    runtime's LayerNorm form: the same maps in float, no Linear or block
+    norm left in the BN family, every LayerNorm in the runtime's form."""
     model = randomize_(EdgeNeXt(arch, output_stride=output_stride)).eval()
-    deployed = switch_to_deploy(model)
+    deployed = switch_to_deploy(model, runtime)
     x = torch.randn(2, 3, 96, 96, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         for a, b in zip(model(x), deployed(x)):
@@ -311,8 +315,64 @@ def test_deploy_form_computes_the_same(arch, output_stride):
     assert kinds['Linear'] == 0 and kinds['Conv2d'] > 0
     if arch.endswith('bn_hs'):
         assert kinds['BatchNorm2d'] == 3  # the SDTA maps' (before pos. enc.)
+    else:
+        norms = [m for m in deployed.modules() if isinstance(m, LayerNorm2d)]
+        assert len(norms) == 12 + 3 + 4 + 4  # MLPs, XCAs, stem + between, out
+        assert {m.channels_first for m in norms} == {runtime == 'openvino'}
     # the model itself is untouched
     assert any(isinstance(m, torch.nn.Linear) for m in model.modules())
+
+
+@pytest.mark.slow
+def test_each_runtime_gets_its_layer_norm_form(tmp_path):
+    """The classifier exported for ONNX Runtime keeps one fused
+    LayerNormalization per norm between transposes; for OpenVINO the norms
+    are written across the channel axis, and OpenVINO's CPU plugin runs
+    them on the convolutions' channels-last maps: no Transpose layer, no
+    Reorder but those around the attention's reshapes and the input
+    (where the ONNX Runtime form makes it copy each norm's input twice).
+    Both files say the runtime they are for and give the model's logits;
+    a graph whose form is every runtime's (no LayerNorm) names none."""
+    from mmedgenext.deploy.export import graph_runtime
+    cfg = load_config(CLS)
+    model = randomize_(build_model(cfg))
+    img = noise_images(2, (64, 64))
+    with torch.no_grad():
+        logits = model(Normalize(cfg.model.data_preprocessor)(img),
+                       mode='tensor').numpy()
+    layers = {}
+    for runtime in ('onnxruntime', 'openvino'):
+        path = str(tmp_path / f'{runtime}.onnx')
+        export_onnx(deploy_graph(cfg, model, (64, 64), runtime=runtime),
+                    path, (64, 64), dynamic_batch=True)
+        assert graph_runtime(path) == runtime
+        ops = collections.Counter(n.op_type
+                                  for n in onnx.load(path).graph.node)
+        assert ops['LayerNormalization'] == (20 if runtime == 'onnxruntime'
+                                             else 0)
+        graph = load_runtime(path, 'openvino', threads=1)
+        out = graph(img)['logits']
+        np.testing.assert_allclose(out, logits,
+                                   atol=1e-4 * np.abs(logits).max())
+        layers[runtime] = collections.Counter(
+            _layer_type(op) for op in
+            graph.compiled.get_runtime_model().get_ordered_ops()
+            if op.get_input_size() and
+            _layer_type(op.input_value(0).get_node()) != 'Const')
+    bn_path = str(tmp_path / 'bn.onnx')
+    cfg = load_config(CLS_BN)
+    export_onnx(deploy_graph(cfg, build_model(cfg), (64, 64),
+                             runtime='openvino'), bn_path, (64, 64))
+    assert graph_runtime(bn_path) is None  # no LayerNorm: any runtime's
+    assert layers['openvino']['Transpose'] == 0
+    # the input, each attention's qkv and output, the pooled features
+    assert layers['openvino']['Reorder'] <= 1 + 2 * 3 + 1
+    assert layers['onnxruntime']['Reorder'] >= 2 * 20
+
+
+def _layer_type(op):
+    """The layer type of an op of OpenVINO's runtime model."""
+    return op.get_rt_info()['layerType'].astype(str)
 
 
 @pytest.fixture(scope='module')

@@ -22,6 +22,7 @@ from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
                                deploy_task, export_onnx, pipeline_images,
                                verify_onnx)
+from mmedgenext.deploy.runtimes import RUNTIMES
 from mmedgenext.tasks import task_for
 
 
@@ -39,6 +40,10 @@ def parse_args():
     parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
     parser.add_argument('--simplify', action='store_true',
                         help='simplify the graph with onnxslim')
+    parser.add_argument('--runtime', default='onnxruntime', choices=RUNTIMES,
+                        help='the runtime whose graph form to write (its '
+                        'LayerNorms as that runtime runs them fastest; the '
+                        'same graph for models without LayerNorms)')
     parser.add_argument('--seg-output', default='labels',
                         choices=['labels', 'logits'])
     parser.add_argument('--atol', type=float, default=1e-4,
@@ -63,7 +68,8 @@ def main():
         for line in deploy_task(cfg, model).work_around(model):
             print(line)
         size = input_shape(cfg, args.shape)
-        graph = deploy_graph(cfg, model, size, args.seg_output)
+        graph = deploy_graph(cfg, model, size, args.seg_output,
+                             runtime=args.runtime)
     except ValueError as e:
         sys.exit(f'error: {e}')
     try:
