@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from helpers import (cfg_path, optimized_op_types, randomize_,
-                     run_in_process)
+from helpers import (cfg_path, cls_small_cfg, optimized_op_types,
+                     overfit_schedule, randomize_, run_in_process)
 from PIL import Image
 
 from mmedgenext.apis import build_model, input_shape, load_config
@@ -368,6 +368,94 @@ def test_each_runtime_gets_its_layer_norm_form(tmp_path):
     # the input, each attention's qkv and output, the pooled features
     assert layers['openvino']['Reorder'] <= 1 + 2 * 3 + 1
     assert layers['onnxruntime']['Reorder'] >= 2 * 20
+
+
+@pytest.mark.slow
+def test_openvino_int8_of_the_layer_norm_classifier(tmp_path):
+    """NNCF's int8 IR of the LayerNorm classifier exported for OpenVINO:
+    OpenVINO's converter read the norms as MVN and the GELUs as Gelu, so
+    no FakeQuantize sits inside a norm or a GELU; as NNCF's transformer
+    type, FakeQuantize feeds only the ops with weights (convolutions and
+    the classifier's matrix product): the norms' inputs and the residual
+    stream stay float, and the attentions' products too (at 64 px
+    OpenVINO leaves them MatMuls, at 256 it fuses them); every convolution
+    runs an int8 kernel; the IR runs at batch 2, 8 and 2 again with the
+    same first outputs (a quantized fused attention crashed OpenVINO
+    2026.4 at batch 8)."""
+    from mmedgenext.deploy.profile import profile_openvino
+    from mmedgenext.deploy.runtimes import openvino
+    cfg = load_config(CLS)
+    path = str(tmp_path / 'cls.onnx')
+    export_onnx(deploy_graph(cfg, randomize_(build_model(cfg)), (64, 64),
+                             runtime='openvino'), path, (64, 64),
+                dynamic_batch=True)
+    images = [noise_images(1, (64, 64), seed=i).numpy() for i in range(3)]
+    int8 = quantize(path, str(tmp_path / 'cls_int8.xml'), images,
+                    runtime='openvino')
+    ops = openvino().Core().read_model(int8).get_ordered_ops()
+    kinds = collections.Counter(op.get_type_name() for op in ops)
+    assert (kinds['MVN'], kinds['Gelu']) == (20, 12)
+    assert kinds['Power'] == kinds['Erf'] == 0
+    assert kinds['FakeQuantize'] > 0
+    fed = collections.Counter(
+        target.get_node().get_type_name()
+        for op in ops if op.get_type_name() == 'FakeQuantize'
+        for target in op.output(0).get_target_inputs())
+    # (a Reshape: the attention's output on its way to the projection)
+    assert set(fed) == {'Convolution', 'GroupConvolution', 'Reshape',
+                        'MatMul'}
+    assert fed['MatMul'] == 1  # the classifier's, not the attentions' 2 x 3
+    assert sum(op.get_type_name() == 'MatMul' for op in ops) == 1 + 2 * 3
+    _, counts = profile_openvino(int8, images[0], runs=1, threads=1)
+    assert counts['Convolution I8'] == 34 and counts[
+        'GroupConvolution I8'] == 15
+    assert not [k for k in counts if 'Convolution F32' in k]
+    graph = load_runtime(int8, 'openvino', threads=2)
+    batch = np.concatenate(images[:2])
+    first = graph(batch)['logits']
+    assert graph(np.concatenate([batch] * 4))['logits'].shape == (8, 1000)
+    np.testing.assert_array_equal(graph(batch)['logits'], first)
+
+
+@pytest.fixture(scope='module')
+def trained_layer_norm_classifier(tmp_path_factory):
+    """EdgeNeXt-xx_small (LayerNorm/GELU) trained from scratch, 400
+    iterations on 60 synthetic 64-px images (20 per class), until it
+    classifies them all: (config, model, images as the graphs take
+    them, in class order)."""
+    from mmengine.runner import Runner
+    tmp = tmp_path_factory.mktemp('ln_cls')
+    root = str(tmp / 'data')
+    write_classification_set(root, per_class_train=20, per_class_val=0,
+                             size=64)
+    cfg = cls_small_cfg(root, tmp / 'work', 400, batch_size=8)
+    overfit_schedule(cfg, 400, lr=2e-3)
+    cfg.randomness = dict(seed=0)  # no deterministic algorithms needed
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.message_hub.get_scalar(
+        'val/accuracy/top1').current() == pytest.approx(100)
+    images = list(pipeline_images(cfg, root + '/train', (64, 64)))
+    return cfg, runner.model.eval(), images
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
+def test_int8_keeps_a_trained_layer_norm_classifier(
+        trained_layer_norm_classifier, runtime, tmp_path):
+    """Each runtime's int8 recipe on its graph form of the trained
+    LayerNorm classifier, calibrated on a third of its images: the float
+    graph's top-1 on at least 99% of them (all 60 here)."""
+    cfg, model, images = trained_layer_norm_classifier
+    path = str(tmp_path / 'cls.onnx')
+    export_onnx(deploy_graph(cfg, model, (64, 64), runtime=runtime), path,
+                (64, 64))
+    int8 = quantize(path, str(tmp_path / ('cls_int8.xml' if runtime ==
+                                          'openvino' else 'cls_int8.onnx')),
+                    images[::3], runtime=runtime)
+    report = compare_float_int8(cfg, path, int8, images, runtime=runtime)
+    assert report['images'] == 60
+    assert report['top1_agreement'] >= 0.99
 
 
 def _layer_type(op):
