@@ -11,6 +11,7 @@ interpreter's start-up), each held to what it promises, on tiny inputs:
   mIoU stays within the stated drop of the float graph's, which scores what
   the PyTorch model scores; beyond the drop the tool exits with status 3;
   it times fp32 and int8 in both runtimes and names the fastest to ship;
+  by default it makes both runtimes' int8 and keeps the faster one;
 - the benchmarks: test_benchmark_tools.py.
 """
 import os
@@ -326,7 +327,8 @@ def onnxruntime_int8(segmentor):
     out = path.replace('.onnx', '_int8.onnx')
     stdout = _ok(run_tool(
         'tools/quantize_onnx.py', config, path, '--calib-dir', images,
-        '--eval-set', '--profile', 100, '--threads', 1, '--out', out))
+        '--runtime', 'onnxruntime', '--eval-set', '--profile', 100,
+        '--threads', 1, '--out', out))
     return out, stdout
 
 
@@ -418,6 +420,40 @@ def test_quantize_openvino_keeps_the_miou_in_int8_kernels(
     assert not any(k.split()[1] in ('I8', 'U8') for k in float_kinds)
     assert convolutions(int8_kinds, {'I8', 'U8'}) == convolutions(
         float_kinds, {'F32'})
+
+
+def test_quantize_keeps_the_int8_that_runs_faster_here(segmentor, tmp_path):
+    """Without --runtime both int8 graphs are made and timed beside fp32
+    in both runtimes; the one whose int8 ran faster is kept at --out with
+    its runtime's suffix (the other is not left behind), and 'ship' names
+    the fastest of all four."""
+    config, _, path, _, images = segmentor
+    stdout = run_in_process('quantize_onnx.py', config, path, '--calib-dir',
+                            images, '--threads', 1, '--out',
+                            tmp_path / 'seg_int8.onnx')
+    _assert_latencies_lead_to_the_fastest(stdout, ('onnxruntime',
+                                                   'openvino'))
+    int8 = {r: float(ms) for r, ms in re.findall(
+        r'\| (onnxruntime|openvino) \| [\d.]+ \| ([\d.]+) \|', stdout)}
+    kept = re.search(r'int8 for (\w+) \(', stdout)[1]
+    assert int8[kept] == min(int8.values())  # a tie as printed: either
+    out = tmp_path / ('seg_int8.onnx' if kept == 'onnxruntime' else
+                      'seg_int8.xml')
+    assert f'{out}: int8 for {kept} (' in stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [out.name] + (['seg_int8.bin'] if kept == 'openvino' else []))
+
+
+def test_quantize_takes_onnxruntime_options_with_its_runtime(segmentor):
+    """ONNX Runtime's quantizer options without --runtime (both runtimes'
+    int8 made): a clear error before any work, naming the flag to add."""
+    config, _, path, _, images = segmentor
+    with pytest.raises(SystemExit) as exit_:
+        run_in_process('quantize_onnx.py', config, path, '--calib-dir',
+                       images, '--method', 'entropy')
+    assert str(exit_.value.code) == (
+        "error: --method, --per-tensor and --op-types are options of ONNX "
+        "Runtime's quantizer: give --runtime onnxruntime with them")
 
 
 def test_quantize_exits_3_beyond_the_drop(segmentor, tmp_path, capsys):

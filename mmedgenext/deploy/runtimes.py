@@ -61,6 +61,15 @@ def openvino():
     return openvino
 
 
+def has_openvino():
+    """Whether OpenVINO is installed."""
+    try:
+        openvino()
+    except ImportError:
+        return False
+    return True
+
+
 def graph_file_mb(path):
     """Size of a graph on disk: an ONNX file, or OpenVINO IR's .xml and the
     .bin beside it."""
