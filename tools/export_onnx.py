@@ -23,7 +23,7 @@ from mmengine.config import DictAction
 from mmedgenext.apis import build_model, load_config
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
                                export_onnx, graph_input, noise_images,
-                               pipeline_images, tested_size,
+                               pipeline_images, size_from_test_pipeline,
                                verify_onnx)
 from mmedgenext.tasks import task_for
 
@@ -67,7 +67,7 @@ def describe_input(cfg, size, free, source):
                 f'{_size_text(size)}')
     line = f'input: {_size_text(size)} ({source})'
     if source == '--shape':
-        tested, how = tested_size(cfg)
+        tested, _ = size_from_test_pipeline(cfg)
         if tested != size:
             given = (f'images of {_size_text(tested)}' if tested else
                      'each image at its own size')

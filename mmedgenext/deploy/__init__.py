@@ -6,7 +6,7 @@ evaluation of the graphs by the Runner; what differs by task lives in
 Importing the package loads no runtime and no detection library; each is
 imported where it is used."""
 from .export import (DEFAULT_OPSET, deploy_graph, export_onnx, graph_input,
-                     switch_to_deploy, tested_size)
+                     size_from_test_pipeline, switch_to_deploy)
 from .images import noise_images, pipeline_images
 from .nms import non_max_suppression
 from .runtimes import load_runtime
@@ -17,5 +17,5 @@ __all__ = [
     'DEFAULT_OPSET', 'DeployTask', 'OnnxMismatchError', 'deploy_graph',
     'deploy_task', 'export_onnx', 'graph_input', 'load_runtime',
     'noise_images', 'non_max_suppression', 'pipeline_images',
-    'switch_to_deploy', 'tested_size', 'verify_onnx'
+    'size_from_test_pipeline', 'switch_to_deploy', 'verify_onnx'
 ]

@@ -36,7 +36,7 @@ def _width_height(value):
     return int(h), int(w)
 
 
-def tested_size(cfg):
+def size_from_test_pipeline(cfg):
     """(size, source): the (H, W) the config's test pipeline gives every
     image, or None where it leaves each image a size of its own (no resize,
     as mmseg's whole-image inference; a resize that keeps the aspect
@@ -71,14 +71,15 @@ def tested_size(cfg):
 def graph_input(cfg, shape=None):
     """(size, free, source) of the graph to export for ``cfg``: a fixed
     (H, W) from ``--shape H [W]`` or the config's test pipeline
-    (:func:`tested_size`); where that pipeline keeps each image's
-    own size, ``free`` height and width, and ``size`` the example the graph
-    is traced and checked at (the data preprocessor's training size, else
-    the task's default). ``source`` says where the size comes from."""
+    (:func:`size_from_test_pipeline`); where that pipeline keeps each
+    image's own size, ``free`` height and width, and ``size`` the example
+    the graph is traced and checked at (the data preprocessor's training
+    size, else the task's default). ``source`` says where the size comes
+    from."""
     if shape:
         h, w = (list(shape) * 2)[:2]
         return (h, w), False, '--shape'
-    size, source = tested_size(cfg)
+    size, source = size_from_test_pipeline(cfg)
     if size is not None:
         return size, False, source
     example = cfg.model.get('data_preprocessor', {}).get('size')  # (h, w)

@@ -83,14 +83,16 @@ graph(np.load(img))
 """
 _CHECKED = set()
 CHILD_TIMEOUT = 600  # s: compiling and running one input, on a slow CPU
-# What to try when a runtime crashes on a graph.
+# What to try when a runtime crashes on a graph (OpenVINO's runs are
+# isolated: ONNX Runtime has not crashed on ours).
 CRASH_ADVICE = {
-    'openvino': ('Try the graph in ONNX Runtime (quantize_onnx.py --runtime '
-                 "onnxruntime: its QDQ file runs in OpenVINO too), or "
-                 'another OpenVINO release (pip install "openvino<VERSION"); '
-                 'OpenVINO\'s issue tracker wants this graph file.'),
-    'onnxruntime': ('Try the graph in OpenVINO (--runtime openvino), or '
-                    'another ONNX Runtime release.'),
+    'openvino': ('OpenVINO\'s CPU plugin is known to crash on int8 IRs on '
+                 'CPUs with AMX (openvinotoolkit/openvino#37577). Try ONNX '
+                 "Runtime's int8 (quantize_onnx.py --runtime onnxruntime: "
+                 'its QDQ file runs in OpenVINO too), ONEDNN_MAX_CPU_ISA='
+                 'AVX512_CORE_BF16 (OpenVINO\'s kernels without AMX), or '
+                 'another OpenVINO release; OpenVINO\'s issue tracker wants '
+                 'this graph file.'),
 }
 
 
@@ -122,14 +124,14 @@ def check_in_child(path, runtime, img, precision='fp32', threads=None):
                 f'{runtime_version(runtime)} did not finish running {path} '
                 f'on a {tuple(img.shape)} input in {CHILD_TIMEOUT} s, in a '
                 'child process tried before this one (hung?). '
-                f'{CRASH_ADVICE[runtime]}') from None
+                f'{CRASH_ADVICE.get(runtime, "")}') from None
     if child.returncode < 0:
         name = signal.Signals(-child.returncode).name
         version = runtime_version(runtime)
         raise RuntimeCrash(
             f'{version} crashed ({name}) running {path} on a '
             f'{tuple(img.shape)} input, in a child process tried before '
-            f'this one. {CRASH_ADVICE[runtime]}'
+            f'this one. {CRASH_ADVICE.get(runtime, "")}'
             + (f'\nIts last output: {child.stderr[-1000:]}'
                if child.stderr.strip() else ''))
     _CHECKED.add(key)
@@ -209,9 +211,11 @@ class OpenVINOGraph:
     turns on its per-layer counters (``request.get_profiling_info()``).
 
     A graph with free axes (batch, height, width) is compiled for the
-    static shape of each call, the last ``cached_shapes`` kept: OpenVINO
-    2026.4's CPU plugin crashes running an NNCF int8 IR of the SSDLite
-    detector with a dynamic batch (machine B).
+    static shape of each call, the last ``cached_shapes`` kept: OpenVINO's
+    CPU plugin crashes running NNCF int8 IRs with a dynamic input on CPUs
+    with AMX (openvinotoolkit/openvino#37577; our SSDLite IR with a free
+    batch on machine B). With ``isolate`` each new shape runs in a child
+    process first (:func:`check_in_child`).
     """
     cached_shapes = 4
 
@@ -259,11 +263,17 @@ class OpenVINOGraph:
 
     @property
     def threads(self):
-        """The inference threads the compiled model uses (of a graph with
-        free axes: once called)."""
-        if not self._compiled and None not in self.input_shape:
+        """The inference threads the compiled model uses (a graph with free
+        axes not called yet: as the plugin compiles it with them free)."""
+        if self._compiled:
+            compiled = self.compiled
+        elif None not in self.input_shape:
             self._compile(tuple(self.input_shape))
-        return int(self.compiled.get_property('INFERENCE_NUM_THREADS'))
+            compiled = self.compiled
+        else:  # compiling with free axes is safe; running it may not be
+            compiled = self._core.compile_model(self._model, 'CPU',
+                                                self._config)
+        return int(compiled.get_property('INFERENCE_NUM_THREADS'))
 
     def __call__(self, img):
         img = np.asarray(img, np.float32)
