@@ -210,19 +210,27 @@ def read(path):
         return f.read()
 
 
+def setup_py_lists():
+    """setup.py's requirement lists, read from its source: ``BASE`` (the
+    install_requires), ``EXTRAS`` (extra -> list) and ``TESTS``."""
+    values = {node.targets[0].id: node.value
+              for node in ast.parse(read('setup.py')).body
+              if isinstance(node, ast.Assign)
+              and isinstance(node.targets[0], ast.Name)}
+    return {name: ast.literal_eval(values[name])
+            for name in ('BASE', 'EXTRAS', 'TESTS')}
+
+
 def setup_py_accepts():
-    """{name: SpecifierSet} of setup.py's install_requires and extras, and
-    'python': python_requires."""
+    """{name: SpecifierSet} of setup.py's requirements, and 'python':
+    python_requires."""
     call = next(node for node in ast.walk(ast.parse(read('setup.py')))
                 if isinstance(node, ast.Call)
                 and getattr(node.func, 'id', None) == 'setup')
     kwargs = {k.arg: k.value for k in call.keywords}
-    lines = list(ast.literal_eval(kwargs['install_requires']))
-    extras = kwargs['extras_require']
-    for group in (ast.literal_eval(extras).values()
-                  if isinstance(extras, ast.Dict) else
-                  [ast.literal_eval(k.value) for k in extras.keywords]):
-        lines += group
+    lists = setup_py_lists()
+    lines = lists['BASE'] + lists['TESTS'] + [
+        r for extra in lists['EXTRAS'].values() for r in extra]
     accepted = {'python': SpecifierSet(
         ast.literal_eval(kwargs['python_requires']))}
     for line in lines:

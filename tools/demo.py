@@ -11,7 +11,7 @@ import mmcv
 
 from mmedgenext.apis import load_config
 from mmedgenext.checkpoint import refuse_unsafe_checkpoints
-from mmedgenext.tasks import task_for
+from mmedgenext.tasks import MissingToolkitError, task_for
 
 
 def main():
@@ -26,7 +26,7 @@ def main():
     args = parser.parse_args()
     try:
         cfg = load_config(args.config)  # also enters the library's scope
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
         sys.exit(f'error: {e}')
     try:
         image = mmcv.imread(args.image)  # BGR, as the inference APIs take

@@ -16,6 +16,7 @@ from mmengine.config import DictAction
 
 from mmedgenext.analysis import count_complexity
 from mmedgenext.apis import build_model, input_shape, load_config
+from mmedgenext.tasks import MissingToolkitError
 
 
 def main():
@@ -30,7 +31,7 @@ def main():
     args = parser.parse_args()
     try:
         cfg = load_config(args.config, args.cfg_options)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
         sys.exit(f'error: {e}')
     model = build_model(cfg)  # random init: nothing to download
     h, w = input_shape(cfg, args.shape)
