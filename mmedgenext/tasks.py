@@ -63,9 +63,11 @@ class Task:
     @staticmethod
     def _draw(model, visualizers, image, result, out, **kwargs):
         """Draw ``result`` on ``image`` with the config's visualizer, built
-        from the library's ``visualizers`` registry."""
+        from the library's ``visualizers`` registry without its storage
+        backends (the drawing goes to ``out`` alone)."""
         import mmcv
-        visualizer = visualizers.build(model.cfg.visualizer)
+        visualizer = visualizers.build(dict(model.cfg.visualizer,
+                                            vis_backends=None))
         visualizer.dataset_meta = model.dataset_meta
         visualizer.add_datasample('result', mmcv.bgr2rgb(image),
                                   data_sample=result, draw_gt=False,

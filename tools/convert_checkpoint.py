@@ -17,6 +17,7 @@ import os
 import sys
 
 import torch
+from known_warnings import ignore_known_warnings
 
 from mmedgenext.checkpoint import (extract_state_dict, read_checkpoint,
                                    resolve_checkpoint, to_classifier_layout)
@@ -64,6 +65,7 @@ def check_strict(config, state_dict, cvnets_task=None):
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     path = resolve_checkpoint(args.src)
     try:

@@ -8,6 +8,7 @@ import argparse
 import sys
 
 import mmcv
+from known_warnings import ignore_known_warnings
 
 from mmedgenext.apis import load_config
 from mmedgenext.checkpoint import refuse_unsafe_checkpoints
@@ -15,6 +16,7 @@ from mmedgenext.tasks import MissingToolkitError, task_for
 
 
 def main():
+    ignore_known_warnings()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('image')
     parser.add_argument('config')

@@ -16,6 +16,7 @@ import sys
 
 import numpy as np
 import torch
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 from mmedgenext.apis import build_model, input_shape, load_config
@@ -50,6 +51,7 @@ def parse_args():
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     try:
         cfg = load_config(args.config, args.cfg_options)

@@ -12,6 +12,7 @@ import os.path as osp
 import re
 import sys
 
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 from mmedgenext.analysis import count_complexity
@@ -20,6 +21,7 @@ from mmedgenext.tasks import MissingToolkitError
 
 
 def main():
+    ignore_known_warnings()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs='+',

@@ -9,6 +9,7 @@ they are.
 import argparse
 import sys
 
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
@@ -36,6 +37,7 @@ def parse_args():
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     try:
         cfg = read_config(args.config, args.cfg_options)

@@ -7,6 +7,7 @@ mmpretrain, found from the config's default_scope) with mmengine's Runner.
 import argparse
 import sys
 
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
@@ -35,6 +36,7 @@ def parse_args():
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     try:
         cfg = read_config(args.config, args.cfg_options)
