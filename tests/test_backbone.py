@@ -301,3 +301,17 @@ def test_dilation_is_the_atrous_equivalent_of_striding(output_stride):
         step = b.shape[-2] // a.shape[-2]
         torch.testing.assert_close(b[..., ::step, ::step], a, atol=1e-4,
                                    rtol=0)
+
+
+def test_convs_only_nests():
+    """Leaving an inner convs_only() keeps the outer one's 1x1 convs;
+    leaving the outer one brings the GEMM path back."""
+    from mmedgenext.models.layers.cpu_gemm import convs_only, runs_as_gemms
+    x = torch.zeros(1)
+    with torch.no_grad():
+        assert runs_as_gemms(x)
+        with convs_only():
+            with convs_only():
+                assert not runs_as_gemms(x)
+            assert not runs_as_gemms(x)
+        assert runs_as_gemms(x)
