@@ -50,7 +50,11 @@ CVNETS_CONFIGS = {
 
 def check_strict(config, state_dict, cvnets_task=None):
     from mmedgenext.apis import build_model, load_config
-    cfg = load_config(config)
+    from mmedgenext.tasks import MissingToolkitError
+    try:
+        cfg = load_config(config)
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
+        sys.exit(f'error: {e}')
     scope, example = CVNETS_CONFIGS.get(cvnets_task, (None, None))
     if scope and cfg.default_scope != scope:
         sys.exit(f'error: an ml-cvnets {cvnets_task} file does not fit '
