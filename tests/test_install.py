@@ -32,7 +32,7 @@ from packaging.utils import canonicalize_name
 
 # A detection user's environment, and what pip needs to build the plugin.
 DETECTION_ENV = ('torch', 'torchvision', 'mmcv', 'mmdet', 'onnx',
-                 'onnxruntime', 'onnxslim', 'pip', 'setuptools')
+                 'onnxruntime', 'onnxslim', 'pip', 'setuptools', 'wheel')
 ABSENT = ('mmseg', 'mmpretrain', 'timm', 'openvino', 'nncf')
 
 
@@ -195,6 +195,9 @@ cfg = Config.fromfile(cfg_path('ssdlite_edgeformer_s_coco.py'))
 init_default_scope(cfg.default_scope)
 assert MODELS.get(cfg.model.bbox_head.type) is not None
 report['registered'] = sorted(PLUGIN_MODELS.module_dict)
+
+
+sys.path.append(os.path.join(ROOT, 'tools'))  # as python tools/X.py has it
 
 
 def tool(name, *args):
