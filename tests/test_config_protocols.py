@@ -459,3 +459,73 @@ def test_edgeformer_classifier_is_the_authors_yaml():
     assert tuple(h for h, _ in sizes) == cfg.model.data_preprocessor.scales
     crop = [t for t in cfg.train_pipeline if t['type'] == 'RandomResizedCrop']
     assert crop[0].scale == max(h for h, _ in sizes)
+
+
+# ------------------------------------ EdgeNeXt, the authors' ImageNet recipe
+with open(os.path.join(ROOT, 'tests', 'fixtures', 'edgenext_official',
+                       'recipe.json')) as f:
+    RECIPE = json.load(f)
+
+
+def test_edgenext_classifier_is_the_authors_recipe():
+    """edgenext_small_in1k.py against their README's training command for
+    EdgeNeXt-S as their main.py parses it: AdamW, rate for the whole batch
+    (8 devices x 256 x 2 accumulated), warm-up, cosine floor, epochs, EMA,
+    label smoothing, drop path; their training transform (bicubic random
+    resized crops, flips, RandAugment m9 mstd0.5 with the increasing ops,
+    no colour jitter beside it), their sampler's sizes, their evaluation
+    resize and crop and normalisation."""
+    from mmpretrain.datasets.transforms.auto_augment import RANDAUG_POLICIES
+    from mmpretrain.registry import TRANSFORMS
+    args, cfg = RECIPE['args'], config('edgenext_small_in1k.py')
+    optimizer = cfg.optim_wrapper.optimizer
+    assert optimizer.type.lower() == args['opt'] == 'adamw'
+    assert (optimizer.lr, optimizer.weight_decay, optimizer.eps) == (
+        args['lr'], args['weight_decay'], args['opt_eps'])
+    assert args['opt_betas'] is None  # torch's AdamW default
+    assert optimizer.betas == inspect.signature(
+        torch.optim.AdamW).parameters['betas'].default
+    assert cfg.auto_scale_lr.base_batch_size == (
+        args['batch_size'] * args['update_freq'] * RECIPE['devices'])
+    warmup, cosine = cfg.param_scheduler
+    assert warmup.by_epoch and warmup.end == args['warmup_epochs']
+    assert optimizer.lr * warmup.start_factor == pytest.approx(
+        args['warmup_start_lr'], abs=1e-8)
+    assert cosine.eta_min == args['min_lr']
+    assert cosine.end == cfg.train_cfg.max_epochs == args['epochs']
+    assert args['model_ema'] and args['model_ema_eval']
+    (ema, ) = [h for h in cfg.custom_hooks if h['type'] == 'EMAHook']
+    assert ema.momentum == pytest.approx(1 - args['model_ema_decay'])
+    assert cfg.model.head.loss.label_smooth_val == args['smoothing']
+    assert cfg.model.backbone.drop_path_rate == args['drop_path']
+
+    sizes = [h for h, w, _ in RECIPE['sampler_scales']]
+    assert cfg.model.data_preprocessor.scales == tuple(sizes)
+    normalize = RECIPE['eval_transform'][-1]
+    assert cfg.model.data_preprocessor.mean == pytest.approx(
+        [255 * m for m in normalize['mean']])
+    assert cfg.model.data_preprocessor.std == pytest.approx(
+        [255 * s for s in normalize['std']])
+    crop, flip, randaug = RECIPE['train_transform'][:3]
+    ours = {t['type']: TRANSFORMS.build(t)
+            for t in cfg.train_pipeline[1:-1]}
+    assert ours['RandomResizedCrop'].scale == (max(sizes), ) * 2
+    assert ours['RandomResizedCrop'].interpolation == crop['interpolation']
+    assert ours['RandomResizedCrop'].crop_ratio_range == tuple(crop['scale'])
+    assert ours['RandomResizedCrop'].aspect_ratio_range == pytest.approx(
+        crop['ratio'])
+    assert ours['RandomFlip'].prob == flip['p']
+    (op_settings, ) = {(op['prob'], op['magnitude'], op['magnitude_std'])
+                       for op in randaug['ops']}
+    assert (ours['RandAugment'].num_policies, ours['RandAugment'].
+            magnitude_level, ours['RandAugment'].magnitude_std) == (
+                randaug['num_layers'], *op_settings[1:])
+    assert len(RANDAUG_POLICIES['timm_increasing']) == len(randaug['ops'])
+    assert ('ColorJitter' in ours) == any(
+        t['type'] == 'ColorJitter' for t in RECIPE['train_transform'])
+    resize, center = RECIPE['eval_transform'][:2]
+    ours = {t['type']: t for t in cfg.test_pipeline[1:-1]}
+    assert ours['ResizeEdge'] == dict(
+        type='ResizeEdge', scale=resize['size'], edge='short',
+        backend='pillow', interpolation=resize['interpolation'])
+    assert [ours['CenterCrop']['crop_size']] * 2 == center['size']
