@@ -5,8 +5,8 @@ their models save them, loaded through the real loading paths: raw
 outputs, priors, detections (also rescaled to a non-square original image,
 and capped per image), prior matching, target encoding and the multibox
 loss; DeepLabv3's logits at output stride 16 and 8, and its ASPP on a map
-wider than its largest rate; short training runs of the configs on the synthetic sets (what the
-trained SSD scores: test_learning.py)."""
+wider than its largest rate; short training runs of the configs on the
+synthetic sets (what the trained SSD scores: test_learning.py)."""
 import numpy as np
 import pytest
 import torch
