@@ -53,7 +53,7 @@ setup(
     packages=find_packages(include=['mmedgenext', 'mmedgenext.*']),
     include_package_data=True,
     package_data={'mmedgenext': ['.mim/model-index.yml', '.mim/configs/**/*',
-                                 '.mim/tools/*']},
+                                 '.mim/tools/**/*']},
     python_requires='>=3.9',
     # What the plugin accepts; the suite runs on two stacks within it,
     # torch 2.14.1 and 2.1.2 (docs/installation.md, "Tested versions", which

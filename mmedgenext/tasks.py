@@ -7,9 +7,12 @@ The API, the tools and :mod:`mmedgenext.deploy` ask a config's
 codebase tasks: one class per kind of model, chosen from the config).
 Nothing here imports a runtime or an OpenMMLab library at the top: the light
 :mod:`mmedgenext.apis` reads the tasks' sizes; the inference APIs are
-imported where a prediction is drawn. What deploying a task means (its ONNX
-graph, the checks against PyTorch) is :mod:`mmedgenext.deploy`'s, keyed by
-:attr:`Task.kind`.
+imported where a prediction is drawn.
+
+This is the one table of kinds: each is registered (:func:`register`) with
+its deploy form, the :class:`mmedgenext.deploy.DeployTask` that exports and
+checks its graph (named, imported when a config of the kind is deployed),
+so that adding a kind is one class here and its deploy module.
 """
 import os.path as osp
 
@@ -24,6 +27,7 @@ class Task:
     scope = None  # the config's default_scope
     head = None  # a bbox_head type this task is for (None: any)
     default_size = None  # input side of the paper's protocol
+    deploy = None  # dotted path of its DeployTask class (set by register)
 
     def __init__(self, cfg):
         self.cfg = cfg
@@ -61,12 +65,24 @@ class Task:
                                   out_file=out, **kwargs)
 
 
-def _register(cls):
-    _TASKS.append(cls)
-    return cls
+def register(deploy):
+    """Register a :class:`Task` subclass as a kind of config, with its
+    deploy form: the dotted path of its
+    :class:`~mmedgenext.deploy.DeployTask` class, or None for a kind that
+    cannot be deployed (deploying its configs is an error saying so)."""
+    def add(cls):
+        if any(t.kind == cls.kind for t in _TASKS):
+            raise ValueError(f'task kind {cls.kind!r} is registered twice')
+        cls.deploy = deploy
+        _TASKS.append(cls)
+        return cls
+    return add
 
 
-@_register
+_DEPLOY = 'mmedgenext.deploy.tasks.'
+
+
+@register(deploy=_DEPLOY + 'classifier.ClassifierDeploy')
 class ClassifierTask(Task):
     kind = name = 'classifier'
     scope = 'mmpretrain'
@@ -90,7 +106,7 @@ class ClassifierTask(Task):
             draw_gt=False, out_file=out)
 
 
-@_register
+@register(deploy=_DEPLOY + 'detector.DetectorDeploy')
 class DetectorTask(Task):
     """mmdet's SSD detectors (``SSDHead`` and its subclasses: SSDLite)."""
     kind = name = 'detector'
@@ -110,7 +126,7 @@ class DetectorTask(Task):
                    pred_score_thr=score_thr)
 
 
-@_register
+@register(deploy=_DEPLOY + 'cvnets_detector.CvnetsDetectorDeploy')
 class CvnetsDetectorTask(DetectorTask):
     """ml-cvnets' SSDLite (``CvnetsSSDHead``): an mmdet detector drawn as
     the others, deployed with its own post-processing."""
@@ -118,7 +134,7 @@ class CvnetsDetectorTask(DetectorTask):
     head = 'CvnetsSSDHead'
 
 
-@_register
+@register(deploy=_DEPLOY + 'segmentor.SegmentorDeploy')
 class SegmentorTask(Task):
     kind = name = 'segmentor'
     scope = 'mmseg'

@@ -10,6 +10,10 @@ import torch
 from mmengine.visualization import Visualizer
 
 sys.path.insert(0, os.path.dirname(__file__))
+# The benchmark tools' shared modules (tools/benchmarking), which are not
+# installed: appended, so that tools/test.py never shadows the stdlib's test.
+sys.path.append(os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'tools'))
 if os.environ.get('PYTEST_XDIST_WORKER'):
     # `make test` runs two workers on two cores: one thread each, for this
     # process and the tools it starts (OpenMP threads that outnumber the

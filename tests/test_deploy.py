@@ -11,6 +11,7 @@ import pytest
 import torch
 from helpers import (cfg_path, optimized_op_types, randomize_,
                      run_in_process)
+from mmengine.config import Config
 from PIL import Image
 
 from mmedgenext.apis import build_model, input_shape, load_config
@@ -282,6 +283,39 @@ def test_task_lookup(config, task, deploy):
         model = build_model(cfg)
         assert type(task_for(cfg, model)).__name__ == task
         assert type(deploy_task(cfg, model)).__name__ == deploy
+
+
+def test_every_kind_deploys_by_its_registration(monkeypatch):
+    """The one table of kinds: each kind's registered deploy class is
+    what deploy_task gives for it. A kind registered without a deploy form
+    (an mmdet detector whose head has no end-to-end graph) is drawn like
+    the others, but deploying it stops with a message saying so; a kind
+    registered twice is refused."""
+    import importlib
+
+    from mmedgenext import tasks
+    from mmedgenext.deploy import DeployTask
+    for kind in tasks._TASKS:
+        module, name = kind.deploy.rsplit('.', 1)
+        assert issubclass(getattr(importlib.import_module(module), name),
+                          DeployTask), kind.kind
+    monkeypatch.setattr(tasks, '_TASKS', list(tasks._TASKS))
+
+    @tasks.register(deploy=None)
+    class RetinaTask(tasks.DetectorTask):
+        kind = 'retina_detector'
+        head = 'RetinaHead'
+
+    cfg = Config(dict(default_scope='mmdet', model=dict(
+        bbox_head=dict(type='RetinaHead'))))
+    assert type(task_for(cfg)) is RetinaTask
+    with pytest.raises(ValueError, match="^detector configs of kind "
+                       "'retina_detector' have no deploy form: they cannot "
+                       "be exported to ONNX$"):
+        deploy_task(cfg)
+    with pytest.raises(ValueError, match="'retina_detector' is registered "
+                       'twice'):
+        tasks.register(deploy=None)(RetinaTask)
 
 
 def test_cli_reports_a_missing_checkpoint(tmp_path):

@@ -20,11 +20,11 @@ Deployed models in ONNX Runtime and OpenVINO: tools/benchmark_deploy.py.
 import argparse
 
 import torch
+from benchmarking.peers import (MMPRETRAIN_ARCH, MODES, PEERS, SAME_NETWORK,
+                                backbone_and_peers, edgeformer_and_edgenext,
+                                parameters_m)
+from benchmarking.timing import measure, torch_device
 
-from mmedgenext.analysis.peers import (MMPRETRAIN_ARCH, MODES, PEERS,
-                                       SAME_NETWORK, backbone_and_peers,
-                                       edgeformer_and_edgenext, parameters_m)
-from mmedgenext.analysis.timing import time_interleaved, torch_device
 from mmedgenext.models import ARCH_SETTINGS
 
 
@@ -64,7 +64,7 @@ def _time(models, batch, args, device, autocast):
     what ran: the input's shape and device, PyTorch's threads, the
     precision a matrix product took."""
     x = torch.randn(batch, 3, args.size, args.size, device=device)
-    timings = time_interleaved(
+    timings = measure(
         {name: (lambda m: lambda: m(x))(m) for name, m in models.items()},
         args.rounds, device=device, context=autocast)
     return timings, (f'{"x".join(map(str, x.shape))} | {x.device.type} | '

@@ -1,5 +1,5 @@
 """Latency of the deployable models in PyTorch eager, torch.compile, ONNX
-Runtime and OpenVINO, in fp32, int8 and bf16 (mmedgenext.deploy.benchmark).
+Runtime and OpenVINO, in fp32, int8 and bf16 (benchmarking.deploy_models).
 
 Each model's runtimes and precisions run interleaved in one process: each
 round times every one once, in a shuffled order; p50 and p90 are over
@@ -22,10 +22,11 @@ import os.path as osp
 import sys
 import tempfile
 
-from mmedgenext.analysis.timing import torch_device
-from mmedgenext.deploy.benchmark import (ENGINES, MODELS, PRECISIONS,
-                                         Runnable, deploy_models, environment,
-                                         runnables, time_runnables)
+from benchmarking.deploy_models import (ENGINES, MODELS, PRECISIONS, Runnable,
+                                        deploy_models, environment, runnables,
+                                        time_runnables)
+from benchmarking.timing import torch_device
+
 from mmedgenext.models import ARCH_SETTINGS
 
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
