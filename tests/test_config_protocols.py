@@ -1,10 +1,13 @@
 """The protocols the configs carry over, against the sources their comments
-name: mmdet's SSDLite-MobileNetV2 config and mmseg's DeepLabv3 and VOC
-configs as installed, and the EdgeFormer authors' yaml files as their own
-option parser reads them (tests/fixtures/edgeformer_reference/options.json,
-made by tests/fixtures/make_cvnets_options.py; their anchors:
-detection.pt). The numbers these tests hold train and evaluate without
-error when wrong; only accuracy on real data would show them."""
+name: mmdet's SSDLite-MobileNetV2 and Swin-T configs and mmseg's DeepLabv3
+and data set configs as installed; the EdgeFormer authors' (and the
+MobileViT) yaml files as their own option parser reads them
+(tests/fixtures/edgeformer_reference/options.json, made by
+make_cvnets_options.py; their anchors: detection.pt); the EdgeNeXt
+authors' ImageNet recipe (tests/fixtures/edgenext_official/recipe.json,
+made by make_edgenext_recipe.py). The numbers these tests hold train and
+evaluate without error when wrong; only accuracy on real data would show
+them."""
 import copy
 import functools
 import glob
