@@ -578,3 +578,47 @@ def test_coco_stuff_schedule_is_mmsegs():
     assert ours.train_dataloader.batch_size == \
         stock.train_dataloader.batch_size
     assert ours.param_scheduler[-1].end == stock.train_cfg.max_iters
+
+
+@pytest.mark.parametrize('variant', ['xx_small', 'x_small', 'small', 'base'])
+def test_edgenext_variants_follow_the_authors_notes(variant):
+    """Each variant's config against the training note above its builder
+    in the authors' models/model.py: RandAugment or not (and then timm's
+    colour jitter in its place), Mixup and CutMix or not, drop path, batch
+    and rate, the multi-scale sampler."""
+    note = [item.strip() for item in
+            RECIPE['variant_notes'][variant].split(',')]
+    cfg = config(f'edgenext_{variant}_in1k.py')
+    steps = {t['type']: t for t in cfg.train_pipeline}
+    randaugment = 'AA=True' in note
+    assert randaugment != ('No AA' in note)
+    assert ('RandAugment' in steps) == randaugment
+    jitter = steps.get('ColorJitter')
+    assert (jitter is None) == randaugment
+    if jitter:
+        assert jitter['brightness'] == jitter['contrast'] == jitter[
+            'saturation'] == RECIPE['args']['color_jitter']
+    mix = 'Mixup & Cutmix' in note
+    assert mix != ('No Mixup & Cutmix' in note)
+    augments = cfg.model.data_preprocessor.get('batch_augments') or {}
+    assert sorted(a['type'] for a in augments.get('augments', [])) == (
+        ['CutMix', 'Mixup'] if mix else [])
+    (drop_path, ) = [float(i.split('=')[1]) for i in note
+                     if i.startswith('DropPath=')]
+    assert cfg.model.backbone.drop_path_rate == drop_path
+    assert f'BS={cfg.auto_scale_lr.base_batch_size}' in note
+    assert f'lr={cfg.optim_wrapper.optimizer.lr}' in note
+    assert 'multi-scale-sampler' in note
+    assert cfg.model.data_preprocessor.scales == tuple(
+        h for h, _, _ in RECIPE['sampler_scales'])
+
+
+@pytest.mark.parametrize('variant', ['xx_small', 'x_small', 'small'])
+def test_edgenext_bn_hs_configs_are_their_layernorm_recipe(variant):
+    """The BatchNorm/Hardswish configs train as their LayerNorm
+    counterparts (the authors give them no recipe of their own)."""
+    ln = config(f'edgenext_{variant}_in1k.py').to_dict()
+    bn = config(f'edgenext_{variant}_bn_hs_in1k.py').to_dict()
+    assert bn['model']['backbone'].pop('arch') == f'{variant}_bn_hs'
+    assert ln['model']['backbone'].pop('arch') == variant
+    assert bn == ln
