@@ -350,6 +350,17 @@ def check_schedule(cfg, options, start_factor=None):
     assert ema.momentum == options['ema.momentum']
 
 
+def check_training(cfg, options):
+    """The yaml's optimizer (weight decay on norms and biases unless its
+    ``no_decay_bn_filter_bias``), schedule and batch per device."""
+    check_optimizer(cfg, options)
+    assert decays_norms_and_biases(cfg) == (
+        not options['optim.no_decay_bn_filter_bias'], ) * 2
+    check_schedule(cfg, options)
+    assert cfg.train_dataloader.batch_size == options[
+        'dataset.train_batch_size0']
+
+
 @pytest.fixture(scope='module')
 def authors_anchors():
     return edgeformer_reference('detection')['anchors']
@@ -405,12 +416,7 @@ def test_cvnets_ssd_levels_are_at_the_yaml_strides():
 
 
 def test_cvnets_ssd_schedule_is_the_authors_yaml():
-    cfg = config(CVNETS_SSD[0])
-    check_optimizer(cfg, DET)
-    assert decays_norms_and_biases(cfg) == (
-        not DET['optim.no_decay_bn_filter_bias'], ) * 2
-    check_schedule(cfg, DET)
-    assert cfg.train_dataloader.batch_size == DET['dataset.train_batch_size0']
+    check_training(config(CVNETS_SSD[0]), DET)
 
 
 @pytest.mark.parametrize('name', CVNETS_DEEPLAB)
@@ -446,13 +452,9 @@ def test_cvnets_deeplab_is_the_authors_yaml(name):
 
 def test_cvnets_deeplab_schedule_is_the_authors_yaml():
     cfg = config(CVNETS_DEEPLAB[0])
-    check_optimizer(cfg, SEG)
-    assert decays_norms_and_biases(cfg) == (
-        not SEG['optim.no_decay_bn_filter_bias'], ) * 2
-    check_schedule(cfg, SEG)
+    check_training(cfg, SEG)
     assert cfg.optim_wrapper.paramwise_cfg.custom_keys.decode_head == dict(
         lr_mult=SEG['model.segmentation.lr_multiplier'])
-    assert cfg.train_dataloader.batch_size == SEG['dataset.train_batch_size0']
 
 
 def test_edgeformer_classifier_is_the_authors_yaml():
@@ -465,11 +467,7 @@ def test_edgeformer_classifier_is_the_authors_yaml():
     assert CLS['loss.classification.name'] == 'label_smoothing'
     assert cfg.model.head.loss.label_smooth_val == CLS[
         'loss.classification.label_smoothing_factor']
-    check_optimizer(cfg, CLS)
-    assert decays_norms_and_biases(cfg) == (
-        not CLS['optim.no_decay_bn_filter_bias'], ) * 2
-    check_schedule(cfg, CLS)
-    assert cfg.train_dataloader.batch_size == CLS['dataset.train_batch_size0']
+    check_training(cfg, CLS)
     sizes = [(h, w) for h, w, _ in CVNETS['classification_scales']]
     assert all(h == w for h, w in sizes)
     assert tuple(h for h, _ in sizes) == cfg.model.data_preprocessor.scales
