@@ -337,3 +337,17 @@ def test_dilated_stages_with_sdta_are_the_atrous_form(arch, output_stride,
             got = dilated.stages[i](nearest_up(x, d).contiguous(
                 memory_format=torch.channels_last))
         torch.testing.assert_close(got, expected, rtol=0, atol=1e-10)
+
+
+def test_convs_only_nests():
+    """Leaving an inner convs_only() keeps the outer one's 1x1 convs;
+    leaving the outer one brings the GEMM path back."""
+    from mmedgenext.models.layers.cpu_gemm import convs_only, runs_as_gemms
+    x = torch.zeros(1)
+    with torch.no_grad():
+        assert runs_as_gemms(x)
+        with convs_only():
+            with convs_only():
+                assert not runs_as_gemms(x)
+            assert not runs_as_gemms(x)
+        assert runs_as_gemms(x)

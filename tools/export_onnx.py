@@ -16,12 +16,13 @@ import sys
 
 import numpy as np
 import torch
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
                                export_onnx, pipeline_images, verify_onnx)
-from mmedgenext.tasks import task_for
+from mmedgenext.tasks import MissingToolkitError, task_for
 
 
 def parse_args():
@@ -50,11 +51,12 @@ def parse_args():
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     try:
         cfg = load_config(args.config, args.cfg_options)
         model = build_model(cfg, args.checkpoint)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
         sys.exit(f'error: {e}')
     except RuntimeError as e:  # strict loading: keys or shapes differ
         sys.exit(f'error: {args.checkpoint} does not fit {args.config}: {e}')

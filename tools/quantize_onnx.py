@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 from mmedgenext.apis import load_config
@@ -98,6 +99,7 @@ def print_latencies(latencies, int8_runtime):
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     out = args.out or os.path.splitext(args.onnx)[0] + (
         '_int8.onnx' if args.runtime == 'onnxruntime' else

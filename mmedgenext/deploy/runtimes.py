@@ -160,7 +160,8 @@ class OpenVINOGraph:
         if self.input_shape[0] is None and self._batch != len(img):
             # A dynamic batch is compiled for the batch it is called with:
             # OpenVINO 2026.4's CPU plugin crashes running an NNCF int8 IR
-            # of the SSDLite detector with a dynamic batch (machine B).
+            # of the SSDLite detector with a dynamic batch (on a Xeon with
+            # AVX-512 VNNI and AMX).
             self._model.reshape({0: list(img.shape)})
             self._compile()
             self._batch = len(img)
