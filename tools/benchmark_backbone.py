@@ -24,6 +24,7 @@ from benchmarking.peers import (MMPRETRAIN_ARCH, MODES, PEERS, SAME_NETWORK,
                                 backbone_and_peers, edgeformer_and_edgenext,
                                 parameters_m)
 from benchmarking.timing import measure, torch_device
+from known_warnings import ignore_known_warnings
 
 from mmedgenext.models import ARCH_SETTINGS
 
@@ -110,6 +111,7 @@ def edgeformer_table(args, device, autocast):
 
 
 def main(argv=None):
+    ignore_known_warnings()
     args = parse_args(argv)
     device = torch_device(args.threads, args.device)
     autocast = None

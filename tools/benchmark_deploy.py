@@ -26,6 +26,7 @@ from benchmarking.deploy_models import (ENGINES, MODELS, PRECISIONS, Runnable,
                                         deploy_models, environment, runnables,
                                         time_runnables)
 from benchmarking.timing import torch_device
+from known_warnings import ignore_known_warnings
 
 from mmedgenext.models import ARCH_SETTINGS
 
@@ -58,6 +59,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    ignore_known_warnings()
     args = parse_args(argv)
     device = torch_device(args.threads, args.device)
     engines = args.runtimes or (

@@ -18,6 +18,7 @@ import sys
 
 import numpy as np
 import torch
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 from mmedgenext.apis import build_model, load_config
@@ -25,7 +26,7 @@ from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
                                export_onnx, graph_input, noise_images,
                                pipeline_images, size_from_test_pipeline,
                                verify_onnx)
-from mmedgenext.tasks import task_for
+from mmedgenext.tasks import MissingToolkitError, task_for
 
 
 def parse_args():
@@ -97,11 +98,12 @@ def check_batches(cfg, folder, size, free, batch):
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     try:
         cfg = load_config(args.config, args.cfg_options)
         model = build_model(cfg, args.checkpoint)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
         sys.exit(f'error: {e}')
     except RuntimeError as e:  # strict loading: keys or shapes differ
         sys.exit(f'error: {args.checkpoint} does not fit {args.config}: {e}')

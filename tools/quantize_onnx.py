@@ -20,6 +20,7 @@ import argparse
 import os
 import sys
 
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 from mmedgenext.apis import build_model, load_config
@@ -150,6 +151,7 @@ def report_quality(cfg, pytorch, float_, int8, max_drop):
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     out = args.out or os.path.splitext(args.onnx)[0] + (
         '_int8.onnx' if args.runtime == 'onnxruntime' else

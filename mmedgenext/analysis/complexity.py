@@ -21,13 +21,15 @@ from contextlib import contextmanager
 
 import torch
 from mmengine.analysis import FlopAnalyzer
+from mmengine.model import BaseModel
 
 from mmedgenext.models.layers import LayerNorm2d
 
 
 class _TensorForward(torch.nn.Module):
-    """The model's plain tensor forward (``mode='tensor'`` for OpenMMLab
-    models): backbone, neck and head, no pre- or post-processing."""
+    """The model's plain tensor forward (``mode='tensor'`` for an OpenMMLab
+    model, an mmengine ``BaseModel``): backbone, neck and head, no pre- or
+    post-processing. Any other module is called on the input alone."""
 
     def __init__(self, model, data_samples=None):
         super().__init__()
@@ -35,12 +37,9 @@ class _TensorForward(torch.nn.Module):
         self.data_samples = data_samples
 
     def forward(self, x):
-        if self.data_samples is not None:
-            return self.model(x, self.data_samples, mode='tensor')
-        try:
-            return self.model(x, mode='tensor')
-        except TypeError:  # a bare nn.Module
+        if not isinstance(self.model, BaseModel):
             return self.model(x)
+        return self.model(x, self.data_samples, mode='tensor')
 
 
 @contextmanager
