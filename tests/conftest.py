@@ -52,6 +52,20 @@ def fresh_visualizers():
         cls._instance_dict.clear()
 
 
+@pytest.fixture(scope='session')
+def trained_segmentor(tmp_path_factory):
+    """helpers.segmentor_recipe's DeepLabv3, trained once per test run."""
+    from helpers import segmentor_recipe, train_once
+    return train_once(tmp_path_factory, 'segmentor', segmentor_recipe)
+
+
+@pytest.fixture(scope='session')
+def trained_detector(tmp_path_factory):
+    """helpers.detector_recipe's SSDLite, trained once per test run."""
+    from helpers import detector_recipe, train_once
+    return train_once(tmp_path_factory, 'detector', detector_recipe)
+
+
 @pytest.fixture
 def rand_input():
     g = torch.Generator().manual_seed(1)
