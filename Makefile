@@ -12,14 +12,10 @@ endif
 OLDEST_PYTHON ?= .venv-torch2.1/bin/python
 OLDEST_TORCH = torch==2.1.2 torchvision==0.16.2 numpy<2
 
-.PHONY: setup slurm demo test test-fast test-oldest benchmark benchmark-deploy
+.PHONY: setup demo test test-fast test-oldest benchmark benchmark-deploy
 
 setup:
 	@tools/setup_env.sh $(PYTHON)
-
-# Debian's Slurm for tests/test_slurm.py, where apt-get runs as root.
-slurm:
-	@tools/setup_slurm.sh
 
 demo: setup
 	$(PYTHON) tools/demo_synthetic.py
@@ -27,14 +23,14 @@ demo: setup
 # Two workers (one thread each), a test file per worker at a time.
 PYTEST_PARALLEL = -n 2 --dist loadfile
 
-test: setup slurm
+test: setup
 	$(PYTHON) -m pytest -q $(PYTEST_PARALLEL) tests
 
 # The suite less the tests marked slow (training, DDP, tools): < 1 minute.
 test-fast: setup
 	$(PYTHON) -m pytest -q -m "not slow" tests
 
-test-oldest: slurm
+test-oldest:
 	@TORCH_SPEC="$(OLDEST_TORCH)" tools/setup_env.sh $(OLDEST_PYTHON)
 	$(OLDEST_PYTHON) -m pytest -q $(PYTEST_PARALLEL) tests
 

@@ -42,6 +42,29 @@ def version():
     return scope['__version__']
 
 
+BASE = [
+    'torch>=2.1.2,<2.15',
+    'torchvision>=0.16.2,<0.30',
+    'numpy>=1.23',
+    'mmengine>=0.10.0,<0.11',
+    'protobuf>=4.22',
+]
+EXTRAS = {
+    'det': ['mmdet>=3.0.0,<4'],
+    # mmseg.models imports ftfy and regex without declaring them.
+    'seg': ['mmsegmentation>=1.0.0,<2', 'ftfy', 'regex'],
+    'cls': ['mmpretrain>=1.0.0,<2'],
+    # tools/export_onnx.py (--simplify: onnxslim), tools/quantize_onnx.py
+    'deploy': ['onnx', 'onnxruntime', 'onnxslim'],
+    # OpenVINO as a second runtime, NNCF for its int8; neither moves numpy
+    # (both accept 1.24-2.4 at their newest) nor depends on torch.
+    'openvino': ['openvino>=2024.0', 'nncf>=2.10'],
+}
+ALL = [r for extra in EXTRAS.values() for r in extra]
+# What the suite needs beyond everything: two workers, and timm's EdgeNeXt
+# as a reference (also the benchmark tools' peer).
+TESTS = ['pytest', 'pytest-xdist', 'timm>=1.0']
+
 add_mim_extension()
 setup(
     name='mmedgenext',
@@ -53,37 +76,18 @@ setup(
     packages=find_packages(include=['mmedgenext', 'mmedgenext.*']),
     include_package_data=True,
     package_data={'mmedgenext': ['.mim/model-index.yml', '.mim/configs/**/*',
-                                 '.mim/tools/*']},
+                                 '.mim/tools/**/*']},
     python_requires='>=3.9',
-    # What the plugin accepts; the suite runs on two stacks within it,
-    # torch 2.14.1 and 2.1.2 (docs/installation.md, "Tested versions", which
-    # tests/test_docs.py holds to these ranges). mmcv 2.1.0 is needed with
-    # its ops (tools/setup_env.sh installs it); like mmdet/mmseg/mmpretrain
-    # we check it at import time instead.
-    install_requires=[
-        'torch>=2.1.2,<2.15',
-        'torchvision>=0.16.2,<0.30',
-        'numpy>=1.23',
-        'mmengine>=0.10.0,<0.11',
-        'mmdet>=3.0.0,<4',
-        'mmsegmentation>=1.0.0,<2',
-        'mmpretrain>=1.0.0,<2',
-        'timm>=1.0',
-        'setuptools<81',  # mmengine imports pkg_resources
-        'ftfy',  # mmseg.models imports these without declaring them
-        'regex',
-        'onnx',  # tools/export_onnx.py, tools/quantize_onnx.py
-        'protobuf>=4.22',  # MindSpore .ckpt files (GetMessageClass)
-        'onnxruntime',
-        'onnxslim',  # export_onnx.py --simplify
-    ],
-    # OpenVINO as a second runtime, NNCF for its int8
-    # (tools/benchmark_deploy.py, quantize_onnx.py --runtime openvino).
-    # Optional, so that a user's numpy is never moved: both accept numpy
-    # 1.24-2.4 at their newest, and neither depends on torch. The suite
-    # runs on two workers (pytest-xdist).
-    extras_require=dict(
-        openvino=['openvino>=2024.0', 'nncf>=2.10'],
-        tests=['pytest', 'pytest-xdist', 'openvino>=2024.0', 'nncf>=2.10']),
+    # What every use needs; the suite runs on two stacks within these
+    # ranges, torch 2.14.1 and 2.1.2 (docs/installation.md, "Tested
+    # versions", which tests/test_docs.py holds to them). mmcv 2.1.0 is
+    # needed with its ops (tools/setup_env.sh installs it); like mmdet,
+    # mmseg and mmpretrain we check it at import instead of declaring it.
+    # protobuf reads MindSpore checkpoints, which every task's loader
+    # accepts.
+    install_requires=BASE,
+    # Each toolkit and each job as an extra (tests/test_install.py checks
+    # that installing one adds nothing else).
+    extras_require=dict(EXTRAS, all=ALL, tests=ALL + TESTS),
     license='Apache-2.0',
 )

@@ -1,5 +1,6 @@
 # ml-cvnets DeepLabv3 + EdgeFormer-S on Pascal VOC 2012 aug at 512x512
-# (ParC-Net: 79.7 mIoU, 5.8M; trained with extra COCO data). Output stride 16
+# (ParC-Net: 79.7 mIoU, 5.8M; trained with extra COCO data), as ParC-Net's
+# config/segmentation/edgeformer/deeplabv3_edgeformer_s.yaml. Output stride 16
 # as the authors build it (layer_5 keeps the resolution, no dilation); ASPP
 # 256 channels, rates 6/12/18, ml-cvnets' branch order and dropouts. Input
 # BGR in [0, 1], no mean/std, as ml-cvnets. `tools/test.py` with this config

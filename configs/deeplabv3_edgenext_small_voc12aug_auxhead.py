@@ -1,5 +1,6 @@
-# The VOC recipe with mmseg's usual auxiliary FCN head on the stride-16
-# stage-2 map (the paper's protocol uses none; this is the common option).
+# The VOC recipe with mmseg's usual auxiliary FCN head (that of its
+# deeplabv3_r50-d8 configs) on the stride-16 stage-2 map (the paper's
+# protocol uses none; this is the common option).
 _base_ = './deeplabv3_edgenext_small_voc12aug.py'
 model = dict(
     backbone=dict(out_indices=(2, 3)),

@@ -8,10 +8,37 @@ models register on the first lookup of an ``mmedgenext.*`` type (see
 mmdet, mmseg nor mmpretrain. ``EdgeNeXt`` and ``EdgeFormer`` are imported
 from :mod:`mmedgenext.models` when first asked for.
 """
-from .version import __version__
-from .registry import MODELS
-from . import checkpoint  # noqa: F401  (mmengine's checkpoint loader)
+import importlib.metadata
 
+from mmengine.utils import digit_version
+
+from .version import __version__
+
+MMCV_MIN, MMCV_MAX = '2.0.0rc4', '2.2.0'
+
+
+def _check_mmcv():
+    """mmcv is not declared (its ops come as a wheel built for the env's
+    torch: tools/setup_env.sh); as mmdet, mmseg and mmpretrain do, its
+    version is checked on import, here from its metadata, without
+    importing it."""
+    try:
+        found = importlib.metadata.version('mmcv')
+    except importlib.metadata.PackageNotFoundError:
+        found = None
+    if found is None or not (digit_version(MMCV_MIN) <= digit_version(
+            found) < digit_version(MMCV_MAX)):
+        raise ImportError(
+            f'mmedgenext needs mmcv>={MMCV_MIN},<{MMCV_MAX} with its '
+            'compiled ops (2.1.0: tools/setup_env.sh, or mim install '
+            'mmcv==2.1.0); ' + ('mmcv is not installed' if found is None
+                                else f'found mmcv {found}'))
+
+
+_check_mmcv()  # before anything imports mmcv
+
+from .registry import MODELS  # noqa: E402
+from . import checkpoint  # noqa: E402,F401  (mmengine's checkpoint loader)
 __all__ = ['__version__', 'MODELS', 'EdgeFormer', 'EdgeNeXt']
 _FROM_MODELS = ('EdgeFormer', 'EdgeNeXt')
 

@@ -10,6 +10,10 @@ import torch
 from mmengine.visualization import Visualizer
 
 sys.path.insert(0, os.path.dirname(__file__))
+# The benchmark tools' shared modules (tools/benchmarking), which are not
+# installed: appended, so that tools/test.py never shadows the stdlib's test.
+sys.path.append(os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'tools'))
 if os.environ.get('PYTEST_XDIST_WORKER'):
     # `make test` runs two workers on two cores: one thread each, for this
     # process and the tools it starts (OpenMP threads that outnumber the
@@ -46,6 +50,20 @@ def fresh_visualizers():
     yield
     for cls in _with_subclasses(Visualizer):
         cls._instance_dict.clear()
+
+
+@pytest.fixture(scope='session')
+def trained_segmentor(tmp_path_factory):
+    """helpers.segmentor_recipe's DeepLabv3, trained once per test run."""
+    from helpers import segmentor_recipe, train_once
+    return train_once(tmp_path_factory, 'segmentor', segmentor_recipe)
+
+
+@pytest.fixture(scope='session')
+def trained_detector(tmp_path_factory):
+    """helpers.detector_recipe's SSDLite, trained once per test run."""
+    from helpers import detector_recipe, train_once
+    return train_once(tmp_path_factory, 'detector', detector_recipe)
 
 
 @pytest.fixture

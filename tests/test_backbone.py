@@ -10,7 +10,7 @@ from mmengine.registry import DefaultScope
 from torch.overrides import TorchFunctionMode
 
 from mmedgenext.models import ARCH_SETTINGS, EdgeNeXt
-from mmedgenext.models.layers import LayerNorm2d
+from mmedgenext.models.layers import LayerNorm2d, SDTAEncoder
 
 # The paper's Table 1 and the authors' README, 1000-class head.
 PUBLISHED_PARAMS_M = {
@@ -301,3 +301,53 @@ def test_dilation_is_the_atrous_equivalent_of_striding(output_stride):
         step = b.shape[-2] // a.shape[-2]
         torch.testing.assert_close(b[..., ::step, ::step], a, atol=1e-4,
                                    rtol=0)
+
+
+def nearest_up(x, d):
+    """Each pixel of ``x`` repeated over a ``d x d`` block."""
+    return x.repeat_interleave(d, 2).repeat_interleave(d, 3)
+
+
+@pytest.mark.parametrize('arch', ['xx_small', 'xx_small_bn_hs'])
+@pytest.mark.parametrize('output_stride,dilations', [(16, {3: 2}),
+                                                     (8, {2: 2, 3: 4})])
+def test_dilated_stages_with_sdta_are_the_atrous_form(arch, output_stride,
+                                                      dilations):
+    """Each stage past the output stride, its SDTA block included, computes
+    the published stage on every ``d x d`` phase of its map: given the
+    strided stage's input with each pixel repeated over a ``d x d`` block,
+    it returns the strided stage's output repeated likewise. The dilated
+    depthwise and split convs read the same neighbours as the strided ones;
+    the attention sees every token, but its queries and keys are
+    L2-normalised over the tokens, so the d^2 copies of each cancel. (The
+    test above holds the dilated downsampling layers, whose outputs differ
+    between phases; with an attention over all tokens, the whole network
+    equals the strided one only where the phases agree.) In float64, so the
+    comparison holds to rounding on any CPU."""
+    ref = randomize_(EdgeNeXt(arch)).eval().double()
+    dilated = EdgeNeXt(arch, output_stride=output_stride).eval().double()
+    dilated.load_state_dict(ref.state_dict())
+    g = torch.Generator().manual_seed(0)
+    for i, d in dilations.items():
+        assert any(isinstance(b, SDTAEncoder) for b in dilated.stages[i])
+        x = torch.randn(1, ref.channels[i], 6, 5, generator=g,
+                        dtype=torch.float64)
+        with torch.no_grad():
+            expected = nearest_up(ref.stages[i](x), d)
+            got = dilated.stages[i](nearest_up(x, d).contiguous(
+                memory_format=torch.channels_last))
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-10)
+
+
+def test_convs_only_nests():
+    """Leaving an inner convs_only() keeps the outer one's 1x1 convs;
+    leaving the outer one brings the GEMM path back."""
+    from mmedgenext.models.layers.cpu_gemm import convs_only, runs_as_gemms
+    x = torch.zeros(1)
+    with torch.no_grad():
+        assert runs_as_gemms(x)
+        with convs_only():
+            with convs_only():
+                assert not runs_as_gemms(x)
+            assert not runs_as_gemms(x)
+        assert runs_as_gemms(x)

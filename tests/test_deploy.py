@@ -11,13 +11,15 @@ import pytest
 import torch
 from helpers import (cfg_path, cls_small_cfg, optimized_op_types,
                      overfit_schedule, randomize_, run_in_process)
+from mmengine.config import Config
 from PIL import Image
 
 from mmedgenext.apis import build_model, input_shape, load_config
 from mmedgenext.compat import torchscript_onnx_export_kwargs
 from mmedgenext.deploy import (OnnxMismatchError, deploy_graph, deploy_task,
-                               export_onnx, load_runtime, noise_images,
-                               non_max_suppression, pipeline_images,
+                               export_onnx, graph_input, load_runtime,
+                               noise_images, non_max_suppression,
+                               pipeline_images, size_from_test_pipeline,
                                switch_to_deploy, verify_onnx)
 from mmedgenext.deploy.evaluation import evaluate_onnx, runner_metrics
 from mmedgenext.deploy.quantize import compare_float_int8, quantize
@@ -286,6 +288,39 @@ def test_task_lookup(config, task, deploy):
         assert type(deploy_task(cfg, model)).__name__ == deploy
 
 
+def test_every_kind_deploys_by_its_registration(monkeypatch):
+    """The one table of kinds: each kind's registered deploy class is
+    what deploy_task gives for it. A kind registered without a deploy form
+    (an mmdet detector whose head has no end-to-end graph) is drawn like
+    the others, but deploying it stops with a message saying so; a kind
+    registered twice is refused."""
+    import importlib
+
+    from mmedgenext import tasks
+    from mmedgenext.deploy import DeployTask
+    for kind in tasks._TASKS:
+        module, name = kind.deploy.rsplit('.', 1)
+        assert issubclass(getattr(importlib.import_module(module), name),
+                          DeployTask), kind.kind
+    monkeypatch.setattr(tasks, '_TASKS', list(tasks._TASKS))
+
+    @tasks.register(deploy=None)
+    class RetinaTask(tasks.DetectorTask):
+        kind = 'retina_detector'
+        head = 'RetinaHead'
+
+    cfg = Config(dict(default_scope='mmdet', model=dict(
+        bbox_head=dict(type='RetinaHead'))))
+    assert type(task_for(cfg)) is RetinaTask
+    with pytest.raises(ValueError, match="^detector configs of kind "
+                       "'retina_detector' have no deploy form: they cannot "
+                       "be exported to ONNX$"):
+        deploy_task(cfg)
+    with pytest.raises(ValueError, match="'retina_detector' is registered "
+                       'twice'):
+        tasks.register(deploy=None)(RetinaTask)
+
+
 def test_cli_reports_a_missing_checkpoint(tmp_path):
     with pytest.raises(SystemExit) as exit_:
         run_in_process('export_onnx.py', CLS, 'missing.pth', '--out',
@@ -544,3 +579,95 @@ def test_int8_at_opset_11(tmp_path, per_channel, int8_opset):
     assert onnx.load(int8).opset_import[0].version == int8_opset
     logits = load_runtime(int8)(images[0])['logits']
     assert logits.shape == (1, 1000) and np.isfinite(logits).all()
+
+
+@pytest.mark.parametrize('config,size,free', [
+    # fixed: the SSD configs' Resize to their input_size, keep_ratio=False
+    ('ssdlite_edgenext_xx_small_coco.py', (320, 320), False),
+    ('ssdlite_edgeformer_s_coco.py', (320, 320), False),
+    # fixed: ImageNet's CenterCrop after the short-side resize
+    ('edgenext_xx_small_in1k.py', (256, 256), False),
+    ('edgenext_xx_small_synthetic_cls.py', (128, 128), False),
+    # fixed: EdgeFormer's DeepLabv3 tests at its square crop
+    ('deeplabv3_edgeformer_s_voc12aug.py', (512, 512), False),
+    # free: mmseg's Resize to (2048, 512) keeping the aspect ratio, traced
+    # at the training crop
+    ('deeplabv3_edgenext_xx_small_voc12aug.py', (512, 512), True),
+    # free: no resize at all, traced at the synthetic set's crop
+    ('deeplabv3_edgenext_xx_small_synthetic.py', (128, 128), True),
+])
+def test_the_graph_input_is_what_the_config_tests_with(config, size, free):
+    """The exported input follows the config's test pipeline (read from the
+    configs themselves), a --shape overrides it."""
+    cfg = load_config(cfg_path(config))
+    assert graph_input(cfg)[:2] == (size, free)
+    assert graph_input(cfg, [96, 64]) == ((96, 64), False, '--shape')
+    assert size_from_test_pipeline(cfg)[0] == (None if free else size)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('config,message', [
+    ('ssdlite_edgenext_xx_small_coco.py', 'its anchors are constants'),
+    ('deeplabv3_edgeformer_s_voc12aug.py', 'EdgeFormer'),
+])
+def test_fixed_inputs_ask_for_a_shape(config, message):
+    """A test pipeline keeping each image's size (keep_ratio) cannot give a
+    detector or EdgeFormer free height and width: the error says why and
+    asks for --shape."""
+    cfg = load_config(cfg_path(config))
+    for step in cfg.test_dataloader.dataset.pipeline:
+        if step['type'] == 'Resize':
+            step['keep_ratio'] = True
+    size, free, _ = graph_input(cfg)
+    assert free
+    with pytest.raises(ValueError, match=f'{message}.*--shape'):
+        deploy_graph(cfg, build_model(cfg), size, free_size=True)
+
+
+@pytest.mark.slow
+def test_a_free_size_graph_computes_the_positional_encoding(tmp_path):
+    """EdgeNeXt's stage-2 positional encoding depends on the map size: a
+    classifier exported with free height and width at 64x64 gives
+    mmpretrain's logits at 96x160 too (a folded 64x64 encoding cannot be
+    added to a 96x160 map)."""
+    cfg = load_config(CLS)
+    model = randomize_(build_model(cfg))
+    path = str(tmp_path / 'cls.onnx')
+    export_onnx(deploy_graph(cfg, model, (64, 64), free_size=True), path,
+                (64, 64), free_size=True)
+    graph = load_runtime(path)
+    assert graph.input_shape == [1, 3, None, None]
+    for size in ((64, 64), (96, 160)):
+        img = noise_images(1, size)
+        with torch.no_grad():
+            data = model.data_preprocessor(dict(inputs=list(img)), False)
+            reference = model(data['inputs'], mode='tensor').numpy()
+        np.testing.assert_allclose(graph(img)['logits'], reference, rtol=0,
+                                   atol=1e-4 * np.ptp(reference))
+
+
+@pytest.mark.slow
+def test_a_runtime_crash_is_an_error_naming_it(tmp_path):
+    """OpenVINO's CPU plugin does not check GatherND's indices: one 2**42
+    rows past an 8x8 input reads 2**47 bytes beyond it, outside any mapping,
+    a real segmentation fault. The graph runs in a child process first, so
+    the call raises RuntimeCrash naming the runtime and its version, the
+    signal, the graph, the input and what to try; this process lives on."""
+    from importlib.metadata import version
+
+    import openvino as ov
+    import openvino.opset13 as ops
+
+    from mmedgenext.deploy.runtimes import RuntimeCrash
+    image = ops.parameter([1, 3, 8, 8], np.float32, name='image')
+    far = ops.constant(np.array([[0, 0, 2**42, 0]], np.int64))
+    path = str(tmp_path / 'crash.xml')
+    ov.save_model(ov.Model([ops.gather_nd(image, far)], [image]), path)
+    graph = load_runtime(path, 'openvino')
+    with pytest.raises(RuntimeCrash) as crash:
+        graph(np.ones((1, 3, 8, 8), np.float32))
+    message = str(crash.value)
+    assert message.startswith(
+        f'OpenVINO {version("openvino")} crashed (SIGSEGV) running {path} on '
+        'a (1, 3, 8, 8) input, in a child process tried before this one. ')
+    assert '--runtime onnxruntime' in message

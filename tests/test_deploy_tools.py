@@ -7,13 +7,16 @@ interpreter's start-up), each held to what it promises, on tiny inputs:
   mmseg's own models predict (ml-cvnets' SSD and DeepLabv3 and EdgeFormer:
   test_edgeformer_deploy.py);
 - quantize_onnx.py, ONNX Runtime and OpenVINO: the int8 graph runs int8
-  kernels (its ``--profile``), and with ``--eval-set`` a trained segmentor's
-  mIoU stays within the stated drop of the float graph's, which scores what
-  the PyTorch model scores; beyond the drop the tool exits with status 3;
-  it times fp32 and int8 in both runtimes and names the fastest to ship;
-  by default it makes both runtimes' int8 and keeps the faster one;
+  kernels (its ``--profile``), and with ``--eval-set`` the float graphs of
+  a trained segmentor (free height and width: its test pipeline keeps each
+  image's size) and of a trained SSDLite detector score what the PyTorch
+  models score, int8 within the stated drop of both; a graph that is not
+  the trained model, or int8 beyond the drop, exits with status 3; it times
+  fp32 and int8 in both runtimes and names the fastest to ship; by
+  default it makes both runtimes' int8 and keeps the faster one;
 - the benchmarks: test_benchmark_tools.py.
 """
+import math
 import os
 import re
 
@@ -23,15 +26,13 @@ import onnx
 import pytest
 import torch
 from helpers import (assert_same_detections, cfg_path, optimized_op_types,
-                     randomize_, run_in_process, run_tool, seg_small_cfg,
-                     train_briefly)
+                     randomize_, run_in_process, run_tool)
 from PIL import Image
 
 from mmedgenext.apis import build_model, load_config
 from mmedgenext.deploy import load_runtime
-from mmedgenext.deploy.evaluation import runner_metrics
+from mmedgenext.deploy.evaluation import MAX_FLOAT_DIFF
 from mmedgenext.deploy.quantize import MAX_DROP
-from mmedgenext.synthetic_data import write_segmentation_set
 
 pytestmark = pytest.mark.slow
 
@@ -170,29 +171,19 @@ def test_export_stock_mmdet_ssdlite_mobilenet_v2(tmp_path):
 
 
 @pytest.fixture(scope='module')
-def segmentor(tmp_path_factory):
-    """DeepLabv3-EdgeNeXt (BN/Hardswish) trained 60 iterations on four
-    64-px synthetic images, the set it is then tested on (mIoU about 64
-    there, far above the ~20 of labelling everything background): the
-    dumped config, its checkpoint, the tool's ONNX export (label maps) and
-    the image folder."""
-    tmp = tmp_path_factory.mktemp('seg')
-    root = str(tmp / 'data')
-    write_segmentation_set(root, num_train=4, num_val=0, size=64)
-    cfg = seg_small_cfg(root, tmp / 'work', 60)
-    for loader in (cfg.val_dataloader, cfg.test_dataloader):
-        loader.dataset.ann_file = 'ImageSets/Segmentation/train.txt'
-    cfg.optim_wrapper.optimizer.lr = 5e-3
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # see run_tool
-    try:
-        config, checkpoint = train_briefly(cfg, tmp)
-    finally:
-        torch.set_num_threads(threads)
-    path = str(tmp / 'seg.onnx')
+def segmentor(trained_segmentor, tmp_path_factory):
+    """helpers.segmentor_recipe's trained DeepLabv3 (BN/Hardswish; mIoU
+    about 85 on its four 64-px images, test_learning.py) exported by the
+    tool as a user would, without --shape: the dumped config, its
+    checkpoint, the ONNX file (label maps), the tool's output and the image
+    folder."""
+    config, checkpoint = (trained_segmentor[k]
+                          for k in ('config', 'checkpoint'))
+    path = str(tmp_path_factory.mktemp('seg') / 'seg.onnx')
     stdout = run_in_process('export_onnx.py', config, checkpoint, '--out',
-                            path, '--shape', 64)
-    return config, checkpoint, path, stdout, root + '/JPEGImages'
+                            path)
+    return (config, checkpoint, path, stdout,
+            trained_segmentor['root'] + '/JPEGImages')
 
 
 def _images(folder):
@@ -204,27 +195,42 @@ def _images(folder):
 
 
 def test_export_segmentor_gives_mmseg_label_maps(segmentor):
-    """On the trained model's images: mmseg's predicted label map (its
+    """The test pipeline keeps each image's size, so the graph takes any
+    (the tool checked it at the traced 64x64, the data preprocessor's size,
+    and at 48x80). On the trained model's images, and on one of them
+    resized to 48x80 and to 80x112: mmseg's predicted label map (its
     encode_decode and argmax) at every pixel where its two best logits are
     more than 1e-4 of their range apart."""
     from mmseg.apis import init_model
     from mmseg.structures import SegDataSample
     config, checkpoint, path, stdout, images = segmentor
-    assert (f'{path}: segmentor, image (1, 3, 64, 64) -> labels, opset 17'
+    assert (f'{path}: segmentor, image (1, 3, H, W) -> labels, opset 17'
             in stdout)
-    assert 'label maps equal at' in stdout
+    assert ("input: height and width free (the test pipeline keeps each "
+            "image's own size), traced at 64x64" in stdout)
+    for size in ('64x64', '48x80'):
+        assert re.search(rf'\(1 noise image at {size}\): label maps equal',
+                         stdout)
     model = init_model(config, checkpoint, device='cpu')
-    meta = dict(img_shape=(64, 64), ori_shape=(64, 64))
+    graph = load_runtime(path)
+    assert graph.input_shape == [1, 3, None, None]
+    images = _images(images)
+    images += [mmcv.imresize(images[0][0].transpose(1, 2, 0), (w, h)
+                             ).transpose(2, 0, 1)[None]
+               for h, w in ((48, 80), (80, 112))]
     classes = set()
-    for img in _images(images):
+    for img in images:
+        h, w = img.shape[2:]
+        meta = dict(img_shape=(h, w), ori_shape=(h, w))
         with torch.no_grad():
             result = model.test_step(dict(
                 inputs=list(torch.from_numpy(img)),
                 data_samples=[SegDataSample(metainfo=meta)]))[0]
-        labels = load_runtime(path)(img)['labels'][0]
+        labels = graph(img)['labels'][0]
         expected = result.pred_sem_seg.data[0].numpy()
         logits = np.sort(result.seg_logits.data.numpy(), axis=0)
         tie = logits[-1] - logits[-2] <= 1e-4 * np.ptp(logits)
+        assert labels.shape == (h, w)
         assert ((labels == expected) | tie).all()
         classes.update(np.unique(expected).tolist())
     assert len(classes) >= 3  # label maps with something to get wrong
@@ -232,11 +238,12 @@ def test_export_segmentor_gives_mmseg_label_maps(segmentor):
 
 def _parse_quantize(stdout):
     """The figures quantize_onnx.py prints: the float-vs-int8 report, the
-    test-set metrics, the quality verdict, the sizes, the profiles."""
+    test-set metrics (PyTorch, float, int8), the sizes, the profiles."""
     report = dict(re.findall(r'(\w+)=([-\d.e]+)', re.search(
         r'int8 vs float on (.*)', stdout).group(1)))
-    metrics = {k: (float(f), float(q)) for k, f, q in re.findall(
-        r'test set (\S+): float ([-\d.e]+), int8 ([-\d.e]+)', stdout)}
+    metrics = {k: tuple(map(float, v)) for k, *v in re.findall(
+        r'test set (\S+): PyTorch ([-\d.e]+), float ([-\d.e]+), int8 '
+        r'([-\d.e]+)', stdout)}
     sizes = [float(v) for v in re.search(
         r'size ([\d.]+) MB -> ([\d.]+) MB', stdout).groups()]
     profiles = {}
@@ -295,46 +302,60 @@ def _assert_profile_lists_every_kind(profile):
     assert all(c > 0 and ms >= 0 for c, ms, _ in kinds)
 
 
-@pytest.fixture(scope='module')
-def pytorch_metrics(segmentor):
-    """The trained PyTorch model's test metrics (the Runner, the config's
-    IoUMetric)."""
-    config, checkpoint, *_ = segmentor
-    cfg = load_config(config)
-    return runner_metrics(cfg, build_model(cfg, checkpoint))
+def _half_step(value):
+    """Half the last digit of ``value`` printed with 4 significant ones."""
+    return 0.5 * 10**(math.floor(math.log10(abs(value))) - 3) if value else 0
 
 
-def _assert_int8_within_the_drop(pytorch, stdout):
-    """The float graph scores what the PyTorch model scores; int8's mIoU
-    at most MAX_DROP points below, as the verdict line says."""
+def _assert_scored_like_pytorch(trained, stdout, key, points, max_drop):
+    """The tool's test-set figures: PyTorch's those of the trained model's
+    val loop (the same images and evaluator), the float graph's equal to
+    them as printed (it is the trained model), and the verdicts: the float
+    graph within MAX_FLOAT_DIFF points, int8's drop from float and from
+    PyTorch as the printed figures give it (``points`` per unit of the
+    metric), within ``max_drop``."""
     _, metrics, _, _ = _parse_quantize(stdout)
-    assert set(metrics) == set(pytorch)
-    for key, (float_value, _) in metrics.items():
-        assert float_value == float(f'{pytorch[key]:.4g}')
-    float_miou, int8_miou = metrics['mIoU']
-    assert float_miou > 50  # a model that segments: int8 can lose a lot
-    drop = float_miou - int8_miou
-    assert drop <= MAX_DROP
-    verdict = re.search(r'int8 quality: mIoU drop ([-\d.]+) points \(limit '
-                        r'([\d.]+)\): ok', stdout)
-    assert float(verdict.group(1)) == pytest.approx(drop, abs=0.01)
-    assert float(verdict.group(2)) == MAX_DROP
+    assert set(metrics) == set(trained['metrics']) - {'data_time', 'time'}
+    for name, (pytorch, float_value, _) in metrics.items():
+        assert pytorch == float(f'{trained["metrics"][name]:.4g}'), name
+        assert float_value == pytorch, name
+    assert (f'float graph vs PyTorch: {key} differs by 0.00 points (limit '
+            f'{MAX_FLOAT_DIFF:g}): ok') in stdout
+    pytorch, float_value, int8 = metrics[key]
+    verdict = re.search(
+        rf'int8 quality: {key} drop ([-\d.]+) points from float, ([-\d.]+) '
+        rf'from PyTorch \(limit ([\d.]+)\): ok', stdout)
+    for printed, reference in zip(verdict.groups(), (float_value, pytorch)):
+        # the figures are printed to 4 digits, the drops to 0.01
+        rounding = (_half_step(reference) + _half_step(int8)) * points
+        assert float(printed) == pytest.approx(
+            (reference - int8) * points, abs=rounding + 0.005 + 1e-9)
+        assert float(printed) <= max_drop
+    assert float(verdict.group(3)) == max_drop
+
+
+def _assert_int8_within_the_drop(trained, stdout):
+    """A model that segments (int8 could lose much), scored as PyTorch by
+    the float graph, int8 at most MAX_DROP points of mIoU below."""
+    assert _parse_quantize(stdout)[1]['mIoU'][0] > 50
+    _assert_scored_like_pytorch(trained, stdout, 'mIoU', 1, MAX_DROP)
 
 
 @pytest.fixture(scope='module')
 def onnxruntime_int8(segmentor):
-    config, _, path, _, images = segmentor
+    config, checkpoint, path, _, images = segmentor
     out = path.replace('.onnx', '_int8.onnx')
     stdout = _ok(run_tool(
         'tools/quantize_onnx.py', config, path, '--calib-dir', images,
-        '--runtime', 'onnxruntime', '--eval-set', '--profile', 100,
+        '--runtime', 'onnxruntime', '--eval-set', '--checkpoint',
+        checkpoint, '--profile', 100,
         '--threads', 1, '--out', out))
     return out, stdout
 
 
-def test_quantize_onnxruntime_keeps_the_miou(pytorch_metrics,
+def test_quantize_onnxruntime_keeps_the_miou(trained_segmentor,
                                              onnxruntime_int8):
-    _assert_int8_within_the_drop(pytorch_metrics, onnxruntime_int8[1])
+    _assert_int8_within_the_drop(trained_segmentor, onnxruntime_int8[1])
 
 
 def test_quantize_onnxruntime_runs_int8_kernels(segmentor, onnxruntime_int8,
@@ -391,18 +412,19 @@ def test_quantize_reports_int8_against_float(segmentor, onnxruntime_int8):
 
 
 def test_quantize_openvino_keeps_the_miou_in_int8_kernels(
-        segmentor, pytorch_metrics, tmp_path):
-    """NNCF's IR in OpenVINO: the mIoU within the drop, and --profile shows
-    every convolution of the float graph running as an OpenVINO int8 (I8
-    or U8) kernel in the IR, none in the float graph."""
-    config, _, path, _, images = segmentor
+        segmentor, trained_segmentor, tmp_path):
+    """NNCF's IR in OpenVINO (free height and width, compiled for each
+    image's shape): the mIoU within the drop, and --profile shows every
+    convolution of the float graph running as an OpenVINO int8 (I8 or U8)
+    kernel in the IR, none in the float graph."""
+    config, checkpoint, path, _, images = segmentor
     out = tmp_path / 'seg_int8.xml'
     stdout = run_in_process(
         'quantize_onnx.py', config, path, '--runtime', 'openvino',
-        '--calib-dir', images, '--eval-set', '--profile', 100, '--threads',
-        1, '--out', out)
+        '--calib-dir', images, '--eval-set', '--checkpoint', checkpoint,
+        '--profile', 100, '--threads', 1, '--out', out)
     assert out.is_file() and out.with_suffix('.bin').is_file()
-    _assert_int8_within_the_drop(pytorch_metrics, stdout)
+    _assert_int8_within_the_drop(trained_segmentor, stdout)
     _assert_latencies_lead_to_the_fastest(stdout, ('openvino', ))
     _, _, sizes, profiles = _parse_quantize(stdout)
     assert sizes[1] < sizes[0] / 2
@@ -456,12 +478,22 @@ def test_quantize_takes_onnxruntime_options_with_its_runtime(segmentor):
         "Runtime's quantizer: give --runtime onnxruntime with them")
 
 
-def test_quantize_exits_3_beyond_the_drop(segmentor, tmp_path, capsys):
-    """Calibrated on black images, int8 saturates on the real ones and
-    loses far more mIoU than allowed: the verdict says so and the tool
-    exits with status 3 (run in this process, the failure path of the
-    code the subprocess runs above)."""
-    config, _, path, _, _ = segmentor
+def test_quantize_exits_3_when_float_or_int8_is_off(segmentor, tmp_path,
+                                                   capsys):
+    """A graph exported at --shape 96 (the tool says the test images get
+    resized to it) scores another mIoU than the PyTorch model on the test
+    pipeline's 64-px images; calibrated on black images, int8 saturates on
+    the real ones and loses far more than allowed. Both verdicts say so,
+    each with an error line giving the figures, and the tool exits with
+    status 3 (run in this process: the failure paths of the code the
+    subprocess runs above)."""
+    config, checkpoint, _, _, _ = segmentor
+    path = tmp_path / 'seg96.onnx'
+    stdout = run_in_process('export_onnx.py', config, checkpoint, '--out',
+                            path, '--shape', 96)
+    assert ('input: 96x96 (--shape); note: the test pipeline gives each '
+            'image at its own size, which the graph\'s users (evaluation, '
+            'quantize_onnx.py) resize to 96x96' in stdout)
     black = tmp_path / 'black'
     black.mkdir()
     for i in range(2):
@@ -469,12 +501,65 @@ def test_quantize_exits_3_beyond_the_drop(segmentor, tmp_path, capsys):
             black / f'{i}.png')
     with pytest.raises(SystemExit) as exit_:
         run_in_process('quantize_onnx.py', config, path, '--calib-dir', black,
-                       '--eval-set', '--threads', 1, '--out',
-                       tmp_path / 'bad_int8.onnx')
+                       '--eval-set', '--checkpoint', checkpoint,
+                       '--threads', 1, '--out', tmp_path / 'bad_int8.onnx')
     assert exit_.value.code == 3
     out, err = exit_.value.stdout, capsys.readouterr().err
-    float_miou, int8_miou = _parse_quantize(out)[1]['mIoU']
+    pytorch, float_miou, int8_miou = _parse_quantize(out)[1]['mIoU']
+    assert abs(pytorch - float_miou) > 10 * MAX_FLOAT_DIFF
     assert float_miou - int8_miou > 5 * MAX_DROP
-    assert re.search(r'int8 quality: mIoU drop [\d.]+ points \(limit '
-                     f'{MAX_DROP:g}\\): TOO LOW', out)
+    assert re.search(r'float graph vs PyTorch: mIoU differs by [\d.]+ '
+                     rf'points \(limit {MAX_FLOAT_DIFF:g}\): DIFFERENT', out)
+    assert re.search(r'int8 quality: mIoU drop [\d.]+ points from float, '
+                     rf'[-\d.]+ from PyTorch \(limit {MAX_DROP:g}\): TOO LOW',
+                     out)
+    assert (f'error: the float graph scores mIoU {float_miou:.4g}, the '
+            f'PyTorch model {pytorch:.4g}' in err)
     assert 'error: int8 loses' in err
+
+
+def test_quantize_eval_set_needs_the_checkpoint(segmentor, tmp_path):
+    """Without the trained model there is nothing to hold the float graph
+    to: an error saying what to give, before any quantizing."""
+    config, _, path, _, images = segmentor
+    with pytest.raises(SystemExit) as exit_:
+        run_in_process('quantize_onnx.py', config, path, '--calib-dir',
+                       images, '--eval-set', '--out', tmp_path / 'q.onnx')
+    assert exit_.value.code == ('error: --eval-set scores the PyTorch model '
+                                'too, and holds the float graph to it: give '
+                                'the checkpoint the graph was exported from '
+                                '(--checkpoint)')
+    assert not (tmp_path / 'q.onnx').exists()
+
+
+@pytest.fixture(scope='module')
+def detector_trained_onnx(trained_detector, tmp_path_factory):
+    """helpers.detector_recipe's trained SSDLite exported by the tool as a
+    user would, without --shape."""
+    path = str(tmp_path_factory.mktemp('det_trained') / 'det.onnx')
+    stdout = run_in_process('export_onnx.py', trained_detector['config'],
+                            trained_detector['checkpoint'], '--out', path)
+    return path, stdout
+
+
+@pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
+def test_quantize_trained_detector_scores_like_pytorch(
+        trained_detector, detector_trained_onnx, runtime, tmp_path):
+    """The graph takes the test pipeline's 128x128 (its Resize), and with
+    --eval-set the float graph's COCO metrics are the PyTorch model's; the
+    int8 drops from both are reported (a detector trained on four images
+    is not held to the int8 target: --max-drop 100)."""
+    path, export_stdout = detector_trained_onnx
+    assert (f'{path}: detector, image (1, 3, 128, 128) -> boxes, scores, '
+            'labels, opset 17' in export_stdout)
+    assert "input: 128x128 (the test pipeline's Resize)" in export_stdout
+    out = tmp_path / ('det_int8.onnx' if runtime == 'onnxruntime' else
+                      'det_int8.xml')
+    stdout = run_in_process(
+        'quantize_onnx.py', trained_detector['config'], path, '--runtime',
+        runtime, '--calib-dir', trained_detector['root'] + '/train',
+        '--eval-set', '--checkpoint', trained_detector['checkpoint'],
+        '--max-drop', 100, '--threads', 1, '--out', out)
+    assert _parse_quantize(stdout)[1]['coco/bbox_mAP'][0] >= 0.5
+    _assert_scored_like_pytorch(trained_detector, stdout, 'coco/bbox_mAP',
+                                100, 100)

@@ -210,19 +210,27 @@ def read(path):
         return f.read()
 
 
+def setup_py_lists():
+    """setup.py's requirement lists, read from its source: ``BASE`` (the
+    install_requires), ``EXTRAS`` (extra -> list) and ``TESTS``."""
+    values = {node.targets[0].id: node.value
+              for node in ast.parse(read('setup.py')).body
+              if isinstance(node, ast.Assign)
+              and isinstance(node.targets[0], ast.Name)}
+    return {name: ast.literal_eval(values[name])
+            for name in ('BASE', 'EXTRAS', 'TESTS')}
+
+
 def setup_py_accepts():
-    """{name: SpecifierSet} of setup.py's install_requires and extras, and
-    'python': python_requires."""
+    """{name: SpecifierSet} of setup.py's requirements, and 'python':
+    python_requires."""
     call = next(node for node in ast.walk(ast.parse(read('setup.py')))
                 if isinstance(node, ast.Call)
                 and getattr(node.func, 'id', None) == 'setup')
     kwargs = {k.arg: k.value for k in call.keywords}
-    lines = list(ast.literal_eval(kwargs['install_requires']))
-    extras = kwargs['extras_require']
-    for group in (ast.literal_eval(extras).values()
-                  if isinstance(extras, ast.Dict) else
-                  [ast.literal_eval(k.value) for k in extras.keywords]):
-        lines += group
+    lists = setup_py_lists()
+    lines = lists['BASE'] + lists['TESTS'] + [
+        r for extra in lists['EXTRAS'].values() for r in extra]
     accepted = {'python': SpecifierSet(
         ast.literal_eval(kwargs['python_requires']))}
     for line in lines:
@@ -275,3 +283,62 @@ def test_tested_versions_table_is_what_setup_py_and_make_use():
     assert table['mmcv'][default] == table['mmcv'][oldest] == mmcv.group(1)
     assert (f"torch {table['torch'][oldest]} to {table['torch'][default]}"
             in read('README.md').replace('\n', ' '))
+
+
+def tracked_text_files():
+    """The repository's own text files: docs, code, configs, scripts."""
+    import subprocess
+    names = subprocess.run(['git', 'ls-files'], cwd=ROOT, check=True,
+                           capture_output=True, text=True).stdout.split()
+    return [n for n in names if n.endswith(('.md', '.py', '.sh', '.yml',
+                                            '.cfg', 'Makefile', '.ci/run'))]
+
+
+# A tool of this repository named by its path (mmseg's and mmpretrain's
+# tools, which docs cite too, live in subfolders of their tools/).
+OUR_TOOL = re.compile(r'\btools/[a-z_]\w*\.(?:py|sh)\b')
+
+
+def test_every_tool_named_exists():
+    """No dead commands: every ``tools/<name>.py`` or ``.sh`` that a doc, a
+    comment or a script names is a file of tools/."""
+    dead = [f'{name}: {m.group(0)}' for name in tracked_text_files()
+            for m in OUR_TOOL.finditer(read(name))
+            if not os.path.isfile(os.path.join(ROOT, m.group(0)))]
+    assert not dead, '\n'.join(dead)
+
+
+def test_docs_and_comments_carry_no_lab_log():
+    """No machine letters (a table names its CPU) and no history sections:
+    git log keeps the history."""
+    found = [f'{name}: {m.group(0)!r}' for name in tracked_text_files()
+             for pattern in (r'\bmachines? [A-Z]\b', r'(?m)^#+ History\b',
+                             r'(?m)^#+ Tried and left out\b')
+             for m in re.finditer(pattern, read(name))]
+    assert not found, '\n'.join(found)
+
+
+def sections(text):
+    """(heading, body) of each ``##``/``###`` section of ``text``."""
+    parts = re.split(r'(?m)^(#{2,3} .*)$', outside_fences(text))
+    return list(zip(parts[1::2], parts[2::2]))
+
+
+def test_every_measurement_table_says_when_where_and_how():
+    """In the measurement docs, a section with a table (or its chapter)
+    gives the date, the CPU and the command that reproduces it."""
+    for name in ('docs/measurements.md', 'docs/deploy_benchmark.md'):
+        text = read(name)
+        chapter = ''
+        for heading, body in sections(text):
+            if heading.startswith('## '):
+                chapter = body
+            if '|---' not in body:
+                continue
+            context = chapter + body + text  # fenced printouts count too
+            assert re.search(r'\b20\d\d-\d\d-\d\d\b', chapter + body), (
+                name, heading, 'date')
+            assert re.search(r'AMD EPYC|Intel Xeon|CPU: ', chapter + body), (
+                name, heading, 'machine')
+            assert re.search(r'(python tools/|make \w|\.ci/run)',
+                             context), (name, heading, 'command')

@@ -4,11 +4,13 @@ DeepLabv3 (ParC-Net, ml-cvnets cvnets-v0.1) on seeded weights saved as
 their models save them, loaded through the real loading paths: raw
 outputs, priors, detections (also rescaled to a non-square original image,
 and capped per image), prior matching, target encoding and the multibox
-loss; short training runs of the configs on the synthetic sets (what the
-trained SSD scores: test_learning.py)."""
+loss; DeepLabv3's logits at output stride 16 and 8, and its ASPP on a map
+wider than its largest rate; short training runs of the configs on the
+synthetic sets (what the trained SSD scores: test_learning.py)."""
 import numpy as np
 import pytest
 import torch
+from fixtures.seeded_weights import seeded_images
 from helpers import (assert_close_to_range, assert_same_detections,
                      authors_state_dict, cfg_path, edgeformer_reference)
 from mmengine.config import Config
@@ -261,6 +263,53 @@ def test_deeplabv3_logits_are_the_authors(tmp_path):
             logits, (200, 300), mode='nearest')[0])
     assert torch.equal(pred.pred_sem_seg.data[0],
                        pred.seg_logits.data.argmax(0))
+
+
+@pytest.fixture(scope='module')
+def authors_os8_file(tmp_path_factory):
+    """The authors' DeepLabv3 file of segmentation_os8.pt's weights (their
+    layout; the output stride changes no weight) and what it computed."""
+    reference = edgeformer_reference('segmentation_os8')
+    path = str(tmp_path_factory.mktemp('seg8') / 'checkpoint_ema_avg.pt')
+    torch.save(authors_state_dict(reference), path)
+    return reference, path
+
+
+def test_deeplabv3_at_output_stride_8_is_the_authors(authors_os8_file):
+    """The config at ``backbone.output_stride=8`` against their yaml at
+    ``output_stride: 8``: layer_4 keeps the stride-8 resolution, layer_5's
+    MobileNetV2 is dilated, and the GCC kernels stretch to the larger maps
+    (16 at 128x128); the logits of their 128x128 image are theirs."""
+    from mmseg.structures import SegDataSample
+    reference, path = authors_os8_file
+    cfg = load_config(cfg_path(DEEPLAB_CONFIG))
+    cfg.model.backbone.output_stride = 8
+    model = build_model(cfg, path)
+    sample = SegDataSample(metainfo=dict(
+        img_shape=(128, 128), ori_shape=(128, 128), padding_size=[0] * 4))
+    data = model.data_preprocessor(dict(
+        inputs=[reference['image'][0].permute(2, 0, 1)],
+        data_samples=[sample]), False)
+    with torch.no_grad():
+        assert model.extract_feat(data['inputs'])[0].shape[-1] == 16
+        logits = model.encode_decode(data['inputs'], [sample.metainfo])
+    assert_close_to_range(logits[0, :, ::4, ::4],
+                          reference['logits_every_4th'])
+
+
+def test_deeplabv3_aspp_rates_are_the_authors(authors_os8_file):
+    """The config's head (``decode_head`` before mmseg's upsampling) on a
+    40x40 map, where every rate's taps, up to 18 pixels out, land inside:
+    their ASPP, the yaml's rates 6/12/18 in their order, and their
+    classifier."""
+    reference, path = authors_os8_file
+    model = build_model(load_config(cfg_path(DEEPLAB_CONFIG)), path)
+    aspp = reference['aspp']
+    assert min(aspp['shape'][2:]) > 2 * 18
+    with torch.no_grad():
+        logits = model.decode_head([seeded_images(aspp['shape'],
+                                                  aspp['seed'])])
+    assert_close_to_range(logits[0], aspp['logits'])
 
 
 # ------------------------------------------------- configs on synthetic data

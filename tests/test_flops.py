@@ -74,3 +74,37 @@ def test_two_stage_count_takes_the_rpn_s_max_proposals():
         counts.add(count_complexity(model, (3, 64, 64))['madds'])
         assert len(proposals[0][0]) == model.rpn_head.test_cfg.max_per_img
     assert len(counts) == 1
+
+
+def test_plain_modules_and_openmmlab_models_are_called_as_they_are():
+    """A plain module is counted on the image alone; an OpenMMLab model (an
+    mmengine BaseModel) in mode 'tensor', once: a TypeError from inside its
+    forward is its own error, not a sign of a plain module to call again."""
+    from mmengine.model import BaseModel
+
+    from mmedgenext.analysis import count_complexity
+
+    class Plain(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 1, bias=False)
+
+        def forward(self, x):
+            return self.conv(x)
+
+    class Broken(BaseModel):
+
+        def __init__(self):
+            super().__init__()
+            self.modes = []
+
+        def forward(self, inputs, data_samples=None, mode='tensor'):
+            self.modes.append(mode)
+            raise TypeError('a bug inside the model')
+
+    assert count_complexity(Plain(), (3, 8, 8))['madds'] == 3 * 4 * 8 * 8
+    broken = Broken()
+    with pytest.raises(TypeError, match='^a bug inside the model$'):
+        count_complexity(broken, (3, 8, 8))
+    assert broken.modes == ['tensor']

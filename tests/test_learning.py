@@ -7,13 +7,12 @@ import os
 
 import pytest
 import torch
-from helpers import (cfg_path, cls_small_cfg, det_small_cfg, one_class_miou,
-                     overfit_schedule, seg_small_cfg)
+from helpers import (cfg_path, cls_small_cfg, one_class_miou,
+                     overfit_schedule, train_and_validate)
 from mmengine.config import Config
 
 from mmedgenext.synthetic_data import (write_classification_set,
-                                       write_detection_set,
-                                       write_segmentation_set)
+                                       write_detection_set)
 
 
 @pytest.fixture(autouse=True)
@@ -32,16 +31,6 @@ def det_root(tmp_path_factory):
     return root
 
 
-def train_and_validate(cfg):
-    """The metrics of the val loop that ends the training run."""
-    from mmengine.runner import Runner
-    runner = Runner.from_cfg(cfg)
-    runner.train()
-    hub = runner.message_hub
-    return {key[4:]: hub.get_scalar(key).current()
-            for key in hub.log_scalars if key.startswith('val/')}
-
-
 def coco_on_training_images(cfg, root):
     """The val loop and COCO metric on the training split."""
     cfg.val_dataloader.dataset.update(
@@ -52,33 +41,11 @@ def coco_on_training_images(cfg, root):
 
 
 @pytest.mark.slow
-def test_ssdlite_edgenext_learns_to_detect(det_root, tmp_path):
+def test_ssdlite_edgenext_learns_to_detect(trained_detector):
     """SSDLite-EdgeNeXt-XXS (the synthetic config) at 128 px, anchors scaled
-    with the image. A detector guessing boxes scores about 0 mAP.
-
-    The neck's and head's BatchNorm momentum goes from the config's 0.03
-    (mmdet's SSDLite) to PyTorch's 0.1: at 0.03 the running statistics of
-    a run this short still mix in earlier weights' activations (after 100
-    iterations at 192 px the eval-mode model scored mAP 0.39, the same
-    weights with batch statistics 1.0)."""
-    size = 128
-    cfg = det_small_cfg(det_root, tmp_path, 60, batch_size=4)
-    overfit_schedule(cfg, 60, lr=3e-3)
-    coco_on_training_images(cfg, det_root)
-    scale = size / cfg.input_size
-    anchors = cfg.model.bbox_head.anchor_generator
-    anchors.min_sizes = [round(s * scale) for s in anchors.min_sizes]
-    anchors.max_sizes = [round(s * scale) for s in anchors.max_sizes]
-    for part in (cfg.model.neck, cfg.model.bbox_head):
-        part.norm_cfg = dict(part.norm_cfg, momentum=0.1)
-    for loader in (cfg.train_dataloader, cfg.val_dataloader):
-        pipeline = loader.dataset.pipeline
-        for step in pipeline:
-            if step['type'] == 'Resize':
-                step['scale'] = (size, size)
-        loader.dataset.pipeline = [
-            step for step in pipeline if step['type'] != 'RandomFlip']
-    metrics = train_and_validate(cfg)
+    with the image (helpers.detector_recipe, the model the deploy tests
+    export). A detector guessing boxes scores about 0 mAP."""
+    metrics = trained_detector['metrics']
     assert metrics['coco/bbox_mAP'] >= 0.5
     assert metrics['coco/bbox_mAP_50'] >= 0.9
 
@@ -119,22 +86,14 @@ def test_ssdlite_edgeformer_learns_to_detect(det_root, tmp_path):
 
 
 @pytest.mark.slow
-def test_deeplabv3_edgenext_learns_to_segment(tmp_path):
-    """DeepLabv3-EdgeNeXt-XXS (the synthetic config) on 4 images of 64 px:
-    mIoU far above that of labelling every pixel with the majority class
+def test_deeplabv3_edgenext_learns_to_segment(trained_segmentor):
+    """DeepLabv3-EdgeNeXt-XXS (the synthetic config) on 4 images of 64 px
+    (helpers.segmentor_recipe, the model the deploy tests export): mIoU far
+    above that of labelling every pixel with the majority class
     (background), computed from the label maps."""
-    root = str(tmp_path / 'seg')
-    write_segmentation_set(root, num_train=4, num_val=0, size=64)
-    cfg = seg_small_cfg(root, tmp_path / 'work', 60)
-    overfit_schedule(cfg, 60, lr=2e-3)
-    cfg.train_dataloader.dataset.pipeline = [
-        step for step in cfg.train_dataloader.dataset.pipeline
-        if step['type'] not in ('RandomResize', 'RandomCrop', 'RandomFlip')]
-    cfg.val_dataloader.dataset.ann_file = 'ImageSets/Segmentation/train.txt'
-    metrics = train_and_validate(cfg)
-    majority = one_class_miou(root, 0, split='train')
+    majority = one_class_miou(trained_segmentor['root'], 0, split='train')
     assert 10 < majority < 25
-    assert metrics['mIoU'] >= 3 * majority
+    assert trained_segmentor['metrics']['mIoU'] >= 3 * majority
 
 
 @pytest.mark.slow

@@ -70,6 +70,7 @@ def test_wheel_carries_the_index_where_mim_looks(tmp_path):
     assert mim + 'model-index.yml' in files
     assert mim + 'configs/metafile.yml' in files
     assert mim + 'tools/train.py' in files
+    assert mim + 'tools/benchmarking/timing.py' in files
     for m in load(os.path.join(ROOT, 'model-index.yml')).models:
         assert mim + m.config in files, m.config
     assert mim + 'configs/_base_/models/ssdlite_edgenext.py' in files

@@ -79,6 +79,7 @@ def test_get_flops_on_a_classifier_loads_no_runtime():
         'import mmpretrain.models\n'
         'by_mmpretrain = sorted(sys.modules)\n'
         'import runpy\n'
+        'sys.path.append("tools")  # as python tools/get_flops.py has it\n'
         f'sys.argv = ["get_flops.py", {cfg_path("edgenext_xx_small_in1k.py")!r}]\n'  # noqa: E501
         'runpy.run_path("tools/get_flops.py", run_name="__main__")\n'
         'loaded = dict(by_mmpretrain=by_mmpretrain, all=sorted(sys.modules))')

@@ -1,8 +1,9 @@
 """tools/slurm_train.sh on a real one-node Slurm cluster (Debian's
-slurm-wlm and munge, which `make test` installs with
-tools/setup_slurm.sh where apt-get runs as root), started here for the
-test: two tasks train through srun with the Slurm launcher (gloo) and save
-their checkpoint."""
+slurm-wlm and munge, which CI installs with tools/setup_slurm.sh as root
+before `make test`), started here for the test: two tasks train through
+srun with the Slurm launcher (gloo) and save their checkpoint. Without Slurm
+the test skips; with Slurm installed but not starting it skips, except in
+CI (``CI=true``), where that fails it."""
 import glob
 import os
 import shutil
@@ -57,6 +58,15 @@ PartitionName=test Nodes={host} Default=YES MaxTime=INFINITE State=UP
 """
 
 
+def cannot_start(reason):
+    """An installed Slurm that does not come up: a failure in CI
+    (``CI=true``, which .ci/run sets), where it was installed to run, a
+    skip elsewhere."""
+    if os.environ.get('CI') == 'true':
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 def _tail(path, lines=5):
     if not os.path.isfile(path):
         return f'({os.path.basename(path)}: none)'
@@ -67,15 +77,16 @@ def _tail(path, lines=5):
 def slurm(tmp_path_factory):
     """A one-node cluster on this machine (munged with its own key and
     socket, slurmctld and slurmd as root, no cgroups), torn down after;
-    yields the environment its clients need. Skips, saying why, where it
-    cannot start."""
+    yields the environment its clients need. Skips, saying why, where
+    Slurm is not installed; :func:`cannot_start` where it does not come
+    up."""
     missing = [d for d in DAEMONS if shutil.which(d, path=SBIN) is None]
     if missing:
         pytest.skip(f'Slurm is not installed: {", ".join(missing)} not '
                     'found (tools/setup_slurm.sh installs slurm-wlm and '
                     'munge where apt-get runs as root)')
     if os.geteuid() != 0:
-        pytest.skip('starting slurmctld and slurmd needs root')
+        cannot_start('starting slurmctld and slurmd needs root')
     d = str(tmp_path_factory.mktemp('slurm'))
     for sub in ('state', 'spool'):
         os.makedirs(os.path.join(d, sub))
@@ -113,8 +124,8 @@ def slurm(tmp_path_factory):
                 f'{name}: {_tail(os.path.join(d, name))}' for name in (
                     'munged.log', 'munged.err', 'slurmctld.log',
                     'slurmctld.err', 'slurmd.log', 'slurmd.err'))
-            pytest.skip(f'Slurm did not start here (node state '
-                        f'{state or "unknown"}): {why}')
+            cannot_start(f'Slurm did not start here (node state '
+                         f'{state or "unknown"}): {why}')
         yield env
     finally:
         for p in reversed(daemons):
@@ -157,3 +168,11 @@ def test_slurm_train_runs_two_tasks_through_srun(slurm, tmp_path):
         time.sleep(0.5)
     assert 'JobName=mmedgenext-slurm-test' in job
     assert 'JobState=COMPLETED' in job and 'NumTasks=2' in job
+
+
+@pytest.mark.parametrize('ci,outcome', [('true', pytest.fail.Exception),
+                                        ('', pytest.skip.Exception)])
+def test_a_slurm_not_starting_fails_only_in_ci(monkeypatch, ci, outcome):
+    monkeypatch.setenv('CI', ci)
+    with pytest.raises(outcome, match='^slurmd is down$'):
+        cannot_start('slurmd is down')

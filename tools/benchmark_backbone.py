@@ -20,11 +20,12 @@ Deployed models in ONNX Runtime and OpenVINO: tools/benchmark_deploy.py.
 import argparse
 
 import torch
+from benchmarking.peers import (MMPRETRAIN_ARCH, MODES, PEERS, SAME_NETWORK,
+                                backbone_and_peers, edgeformer_and_edgenext,
+                                parameters_m)
+from benchmarking.timing import measure, torch_device
+from known_warnings import ignore_known_warnings
 
-from mmedgenext.analysis.peers import (MMPRETRAIN_ARCH, MODES, PEERS,
-                                       SAME_NETWORK, backbone_and_peers,
-                                       edgeformer_and_edgenext, parameters_m)
-from mmedgenext.analysis.timing import time_interleaved, torch_device
 from mmedgenext.models import ARCH_SETTINGS
 
 
@@ -64,7 +65,7 @@ def _time(models, batch, args, device, autocast):
     what ran: the input's shape and device, PyTorch's threads, the
     precision a matrix product took."""
     x = torch.randn(batch, 3, args.size, args.size, device=device)
-    timings = time_interleaved(
+    timings = measure(
         {name: (lambda m: lambda: m(x))(m) for name, m in models.items()},
         args.rounds, device=device, context=autocast)
     return timings, (f'{"x".join(map(str, x.shape))} | {x.device.type} | '
@@ -110,6 +111,7 @@ def edgeformer_table(args, device, autocast):
 
 
 def main(argv=None):
+    ignore_known_warnings()
     args = parse_args(argv)
     device = torch_device(args.threads, args.device)
     autocast = None

@@ -1,5 +1,5 @@
 """Latency of the deployable models in PyTorch eager, torch.compile, ONNX
-Runtime and OpenVINO, in fp32, int8 and bf16 (mmedgenext.deploy.benchmark).
+Runtime and OpenVINO, in fp32, int8 and bf16 (benchmarking.deploy_models).
 
 Each model's runtimes and precisions run interleaved in one process: each
 round times every one once, in a shuffled order; p50 and p90 are over
@@ -22,10 +22,12 @@ import os.path as osp
 import sys
 import tempfile
 
-from mmedgenext.analysis.timing import torch_device
-from mmedgenext.deploy.benchmark import (ENGINES, MODELS, PRECISIONS,
-                                         Runnable, deploy_models, environment,
-                                         runnables, time_runnables)
+from benchmarking.deploy_models import (ENGINES, MODELS, PRECISIONS, Runnable,
+                                        deploy_models, environment, runnables,
+                                        time_runnables)
+from benchmarking.timing import torch_device
+from known_warnings import ignore_known_warnings
+
 from mmedgenext.models import ARCH_SETTINGS
 
 CONFIG_DIR = osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
@@ -57,6 +59,7 @@ def parse_args(argv=None):
 
 
 def main(argv=None):
+    ignore_known_warnings()
     args = parse_args(argv)
     device = torch_device(args.threads, args.device)
     engines = args.runtimes or (

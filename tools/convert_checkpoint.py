@@ -17,6 +17,7 @@ import os
 import sys
 
 import torch
+from known_warnings import ignore_known_warnings
 
 from mmedgenext.checkpoint import (extract_state_dict, read_checkpoint,
                                    resolve_checkpoint, to_classifier_layout)
@@ -49,7 +50,11 @@ CVNETS_CONFIGS = {
 
 def check_strict(config, state_dict, cvnets_task=None):
     from mmedgenext.apis import build_model, load_config
-    cfg = load_config(config)
+    from mmedgenext.tasks import MissingToolkitError
+    try:
+        cfg = load_config(config)
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
+        sys.exit(f'error: {e}')
     scope, example = CVNETS_CONFIGS.get(cvnets_task, (None, None))
     if scope and cfg.default_scope != scope:
         sys.exit(f'error: an ml-cvnets {cvnets_task} file does not fit '
@@ -64,6 +69,7 @@ def check_strict(config, state_dict, cvnets_task=None):
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
     path = resolve_checkpoint(args.src)
     try:

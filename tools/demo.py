@@ -8,13 +8,15 @@ import argparse
 import sys
 
 import mmcv
+from known_warnings import ignore_known_warnings
 
 from mmedgenext.apis import load_config
 from mmedgenext.checkpoint import refuse_unsafe_checkpoints
-from mmedgenext.tasks import task_for
+from mmedgenext.tasks import MissingToolkitError, task_for
 
 
 def main():
+    ignore_known_warnings()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('image')
     parser.add_argument('config')
@@ -26,7 +28,7 @@ def main():
     args = parser.parse_args()
     try:
         cfg = load_config(args.config)  # also enters the library's scope
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
         sys.exit(f'error: {e}')
     try:
         image = mmcv.imread(args.image)  # BGR, as the inference APIs take

@@ -12,13 +12,16 @@ import os.path as osp
 import re
 import sys
 
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
 from mmedgenext.analysis import count_complexity
 from mmedgenext.apis import build_model, input_shape, load_config
+from mmedgenext.tasks import MissingToolkitError
 
 
 def main():
+    ignore_known_warnings()
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--shape', type=int, nargs='+',
@@ -30,7 +33,7 @@ def main():
     args = parser.parse_args()
     try:
         cfg = load_config(args.config, args.cfg_options)
-    except (FileNotFoundError, ValueError) as e:
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
         sys.exit(f'error: {e}')
     model = build_model(cfg)  # random init: nothing to download
     h, w = input_shape(cfg, args.shape)

@@ -3,10 +3,12 @@ calibrated on a folder of images, for ONNX Runtime (a QDQ ONNX file, which
 OpenVINO runs too) or OpenVINO (NNCF, an OpenVINO IR file), with a report
 of how far int8 moves the outputs and how fast each runs. By default both
 are made and timed on this CPU, and the int8 graph of the runtime whose
-int8 runs fastest is kept (--runtime makes only that one's). With --eval-set
-int8 is held to the config's test metric: exit status 3 when it scores
-more than --max-drop points below float. The work is
-mmedgenext.deploy.quantize's and mmedgenext.deploy.profile's.
+int8 runs fastest is kept (--runtime makes only that one's). With
+--eval-set the PyTorch model of --checkpoint, the float graph and int8 are
+scored with the config's test metric: exit status 3 when the float graph
+differs from PyTorch by more than 0.1 point, or int8 scores more than
+--max-drop points below either. The work is mmedgenext.deploy.quantize's
+and mmedgenext.deploy.profile's.
 
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
         cls.onnx --calib-dir data/synthetic/cls/train
@@ -16,7 +18,8 @@ mmedgenext.deploy.quantize's and mmedgenext.deploy.profile's.
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
         cls.onnx --calib-dir data/synthetic/cls/train --runtime openvino
     python tools/quantize_onnx.py configs/ssdlite_edgenext_xx_small_coco.py \
-        det.onnx --calib-dir data/coco/train2017 --eval-set 500
+        det.onnx --calib-dir data/coco/train2017 --eval-set 500 \
+        --checkpoint work_dirs/ssdlite/epoch_200.pth
 """
 import argparse
 import os
@@ -24,17 +27,20 @@ import shutil
 import sys
 import tempfile
 
+from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
 
-from mmedgenext.apis import load_config
+from mmedgenext.apis import build_model, load_config
 from mmedgenext.deploy import load_runtime, pipeline_images
-from mmedgenext.deploy.evaluation import evaluate_onnx
+from mmedgenext.deploy.evaluation import (MAX_FLOAT_DIFF, evaluate_onnx,
+                                          runner_metrics)
 from mmedgenext.deploy.profile import PROFILERS, fastest, latency_by_runtime
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, MAX_DROP,
                                         compare_float_int8, metric_drop,
                                         quantization_recipe, quantize)
 from mmedgenext.deploy.export import graph_runtime
-from mmedgenext.deploy.runtimes import RUNTIMES, graph_file_mb, has_openvino
+from mmedgenext.deploy.runtimes import (RUNTIMES, RuntimeCrash, graph_file_mb,
+                                        has_openvino)
 from mmedgenext.utils import check_data_roots
 
 
@@ -51,14 +57,18 @@ def parse_args():
                         'int8 on (default: the calibration images)')
     parser.add_argument('--num-eval', type=int, default=100)
     parser.add_argument('--eval-set', type=int, nargs='?', const=-1,
-                        metavar='N', help="also score float and int8 with "
-                        "the config's test metric on its test set (the "
-                        'first N images; all without N)')
+                        metavar='N', help="also score the PyTorch model "
+                        "(--checkpoint), float and int8 with the config's "
+                        'test metric on its test set (the first N images; '
+                        'all without N)')
+    parser.add_argument('--checkpoint', help='with --eval-set: the '
+                        'checkpoint the graph was exported from')
     parser.add_argument('--max-drop', type=float, default=MAX_DROP,
                         metavar='POINTS', help='with --eval-set: the most '
                         'points (percent: 1 = 0.01 mAP, 1%% top-1, 1 mIoU) '
-                        'int8 may score below float on the config\'s main '
-                        'metric; more exits with status 3')
+                        'int8 may score below the float graph or PyTorch '
+                        "on the config's main metric; more exits with "
+                        'status 3')
     parser.add_argument('--work-dir', help='logs of the --eval-set runs '
                         '(default: a temporary folder)')
     parser.add_argument('--runtime', choices=RUNTIMES,
@@ -160,7 +170,52 @@ def keep_fastest_int8(args, paths, latencies):
     return runtime, out
 
 
+def trained_model(cfg, config, checkpoint):
+    """The PyTorch model --eval-set scores beside the graphs; ValueError
+    without a checkpoint or with one that does not fit the config."""
+    if not checkpoint:
+        raise ValueError('--eval-set scores the PyTorch model too, and holds '
+                         'the float graph to it: give the checkpoint the '
+                         'graph was exported from (--checkpoint)')
+    try:
+        return build_model(cfg, checkpoint)
+    except RuntimeError as e:  # strict loading: keys or shapes differ
+        raise ValueError(f'{checkpoint} does not fit {config}: {e}') from None
+
+
+def report_quality(cfg, pytorch, float_, int8, max_drop):
+    """Print the three models' test metrics and the verdicts: the float
+    graph within MAX_FLOAT_DIFF points of PyTorch (else it is not the
+    trained model), int8 at most ``max_drop`` points below either.
+    Returns the exit status: 0, or 3 after an ``error:`` line per failure.
+    """
+    for key in pytorch:
+        print(f'test set {key}: PyTorch {pytorch[key]:.4g}, float '
+              f'{float_[key]:.4g}, int8 {int8[key]:.4g}')
+    key, float_diff = metric_drop(cfg, pytorch, float_)
+    float_ok = abs(float_diff) <= MAX_FLOAT_DIFF
+    print(f'float graph vs PyTorch: {key} differs by {abs(float_diff):.2f} '
+          f'points (limit {MAX_FLOAT_DIFF:g}): '
+          f'{"ok" if float_ok else "DIFFERENT"}')
+    drops = [metric_drop(cfg, reference, int8)[1]
+             for reference in (float_, pytorch)]
+    int8_ok = max(drops) <= max_drop
+    print(f'int8 quality: {key} drop {drops[0]:.2f} points from float, '
+          f'{drops[1]:.2f} from PyTorch (limit {max_drop:g}): '
+          f'{"ok" if int8_ok else "TOO LOW"}')
+    if not float_ok:
+        print(f'error: the float graph scores {key} {float_[key]:.4g}, the '
+              f'PyTorch model {pytorch[key]:.4g}: the graph does not compute '
+              'what was trained (exported at another input size than the '
+              "test pipeline's, e.g. with --shape?)", file=sys.stderr)
+    if not int8_ok:
+        print(f'error: int8 loses {max(drops):.2f} points of {key}, more '
+              f'than --max-drop {max_drop:g}', file=sys.stderr)
+    return 0 if float_ok and int8_ok else 3
+
+
 def main():
+    ignore_known_warnings()
     args = parse_args()
     options = dict(op_types=args.op_types, per_channel=args.per_channel,
                    method=args.method)
@@ -177,6 +232,7 @@ def main():
         cfg = load_config(args.config, args.cfg_options)
         if args.eval_set is not None:
             check_data_roots(cfg, loaders=('test_dataloader', ))
+            model = trained_model(cfg, args.config, args.checkpoint)
         size = tuple(load_runtime(args.onnx).input_shape[2:])
         calib = list(pipeline_images(cfg, args.calib_dir, size,
                                      args.num_calib))
@@ -219,24 +275,20 @@ def main():
                       f'{100 * ms / total:5.1f}%')
     if args.eval_set is not None:
         limit = None if args.eval_set < 0 else args.eval_set
-        scores = [evaluate_onnx(cfg, args.onnx, limit, args.threads,
-                                work_dir=args.work_dir),
-                  evaluate_onnx(cfg, out, limit, args.threads, runtime,
-                                args.work_dir)]
-        for key in scores[0]:
-            print(f'test set {key}: float {scores[0][key]:.4g}, int8 '
-                  f'{scores[1][key]:.4g}')
-        key, drop = metric_drop(cfg, *scores)
-        verdict = 'ok' if drop <= args.max_drop else 'TOO LOW'
-        print(f'int8 quality: {key} drop {drop:.2f} points (limit '
-              f'{args.max_drop:g}): {verdict}')
-        if drop > args.max_drop:
-            print(f'error: int8 loses {drop:.2f} points of {key}, more than '
-                  f'--max-drop {args.max_drop:g}', file=sys.stderr)
-            sys.exit(3)
+        status = report_quality(
+            cfg, runner_metrics(cfg, model, limit, args.work_dir),
+            evaluate_onnx(cfg, args.onnx, limit, args.threads,
+                          work_dir=args.work_dir),
+            evaluate_onnx(cfg, out, limit, args.threads, runtime,
+                          args.work_dir), args.max_drop)
+        if status:
+            sys.exit(status)
     else:
         print('int8 quality: not checked against a test metric (--eval-set)')
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except RuntimeCrash as e:  # a runtime died running a graph
+        sys.exit(f'error: {e}')

@@ -80,7 +80,7 @@ if ! mmcv_ok; then
 fi
 
 echo "[setup] installing mmedgenext and its dependencies"
-$PIP -e ".[tests]"
+$PIP -e ".[all,tests]"
 "$PY" -c "import mmedgenext, mmdet.models, mmseg.models, mmpretrain.models, timm"
 echo "$HASH" > "$STAMP"
 echo "[setup] done"

@@ -7,11 +7,13 @@ they are.
     python tools/test.py CONFIG CHECKPOINT --show-dir vis/
 """
 import argparse
+import sys
 
-from mmengine.config import Config, DictAction
+from known_warnings import ignore_known_warnings
+from mmengine.config import DictAction
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
-from mmedgenext.tasks import task_for
+from mmedgenext.tasks import MissingToolkitError, read_config, task_for
 from mmedgenext.utils import run_runner
 
 
@@ -35,10 +37,12 @@ def parse_args():
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = read_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
+        sys.exit(f'error: {e}')
     cfg.launcher = args.launcher
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or 'work_dirs/test'
     cfg.load_from = args.checkpoint

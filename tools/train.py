@@ -5,10 +5,13 @@ mmpretrain, found from the config's default_scope) with mmengine's Runner.
     bash tools/dist_train.sh CONFIG 8
 """
 import argparse
+import sys
 
-from mmengine.config import Config, DictAction
+from known_warnings import ignore_known_warnings
+from mmengine.config import DictAction
 
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
+from mmedgenext.tasks import MissingToolkitError, read_config
 from mmedgenext.utils import apply_train_args, run_runner
 
 
@@ -33,10 +36,12 @@ def parse_args():
 
 
 def main():
+    ignore_known_warnings()
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    try:
+        cfg = read_config(args.config, args.cfg_options)
+    except (FileNotFoundError, ValueError, MissingToolkitError) as e:
+        sys.exit(f'error: {e}')
     apply_train_args(cfg, args.config, args.work_dir, args.amp,
                      args.auto_scale_lr, args.resume, args.launcher)
     run_runner(cfg, 'train')

@@ -1,8 +1,9 @@
 # RetinaNet with FPN on EdgeNeXt-S, written on mmdet's own base config the
 # way mmdet's documentation swaps a backbone: replace it (_delete_), give the
 # neck the backbone's widths, start from the authors' ImageNet weights.
-# AdamW as mmdet's ConvNeXt/Swin configs (SGD at lr 0.01 is unstable on
-# attention backbones).
+# AdamW as mmdet's swin/mask-rcnn_swin-t-p4-w7_fpn_1x_coco.py (lr 1e-4,
+# weight decay 0.05; SGD at lr 0.01 is unstable on attention backbones), no
+# decay on norms, biases and layer scales.
 _base_ = 'mmdet::retinanet/retinanet_r50_fpn_1x_coco.py'
 custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 model = dict(

@@ -3,9 +3,7 @@ libraries' configs are taken (those a task serves, see
 :mod:`mmedgenext.tasks`), their default input sizes and how the weights come
 in."""
 import logging
-import os.path as osp
 
-from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.registry import MODELS, DefaultScope, init_default_scope
 from mmengine.runner import load_checkpoint
@@ -14,22 +12,15 @@ from mmengine.utils import import_modules_from_strings
 import mmedgenext  # noqa: F401  (registries, safe checkpoint loading)
 from mmedgenext.checkpoint import (refuse_unsafe_checkpoints,
                                    resolve_checkpoint)
-from mmedgenext.tasks import task_for
+from mmedgenext.tasks import read_config, task_for
 
 
 def load_config(path, cfg_options=None):
-    """Read a config, enter its library's scope and import its plugins;
-    ValueError for a config that is not a classifier, detector or
-    segmentor."""
-    if not osp.isfile(path):
-        raise FileNotFoundError(f'config file not found: {path}')
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    try:
-        task_for(cfg)
-    except ValueError as e:
-        raise ValueError(f'{path}: {e}') from None
+    """Read a config (:func:`~mmedgenext.tasks.read_config`: errors for a
+    config that is not a classifier, detector or segmentor, or whose
+    toolkit is not installed), enter its library's scope and import its
+    plugins."""
+    cfg = read_config(path, cfg_options)
     init_default_scope(cfg.default_scope)
     if 'custom_imports' in cfg:
         import_modules_from_strings(**cfg.custom_imports)

@@ -5,7 +5,8 @@ evaluation of the graphs by the Runner; what differs by task lives in
 
 Importing the package loads no runtime and no detection library; each is
 imported where it is used."""
-from .export import DEFAULT_OPSET, deploy_graph, export_onnx, switch_to_deploy
+from .export import (DEFAULT_OPSET, deploy_graph, export_onnx, graph_input,
+                     size_from_test_pipeline, switch_to_deploy)
 from .images import noise_images, pipeline_images
 from .nms import non_max_suppression
 from .runtimes import load_runtime
@@ -14,7 +15,7 @@ from .verify import verify_onnx
 
 __all__ = [
     'DEFAULT_OPSET', 'DeployTask', 'OnnxMismatchError', 'deploy_graph',
-    'deploy_task', 'export_onnx', 'load_runtime', 'noise_images',
-    'non_max_suppression', 'pipeline_images', 'switch_to_deploy',
-    'verify_onnx'
+    'deploy_task', 'export_onnx', 'graph_input', 'load_runtime',
+    'noise_images', 'non_max_suppression', 'pipeline_images',
+    'size_from_test_pipeline', 'switch_to_deploy', 'verify_onnx'
 ]

@@ -12,23 +12,30 @@ from mmengine.runner import Runner
 from .runtimes import load_runtime
 from .tasks import deploy_task
 
+# Points of the test metric (DeployTask.metric_points) a float graph may
+# score away from the PyTorch model it was exported from: what pixels at
+# logit ties and boxes within float rounding move, not a different model.
+MAX_FLOAT_DIFF = 0.1
+
 
 class GraphModel(BaseModel):
     """An exported graph as an mmengine model for the test loop.
 
     The graph normalises images itself, so the data preprocessor only moves
     the batch to the device. Each image (float BGR 0-255, as the test
-    pipeline leaves it) is resized bilinearly to the graph's fixed input if
-    its size differs, and the task turns the graph's outputs into the data
-    samples the PyTorch model's ``predict`` would give (boxes in the
-    original image, label maps at ``ori_shape``, class scores).
+    pipeline leaves it) goes in as it is to a graph with free height and
+    width, and is resized bilinearly to a graph's fixed input if its size
+    differs; the task turns the graph's outputs into the data samples the
+    PyTorch model's ``predict`` would give (boxes in the original image,
+    label maps at ``ori_shape``, class scores).
     """
 
     def __init__(self, cfg, path, threads=None, runtime='onnxruntime'):
         super().__init__()
         self.task = deploy_task(cfg)
         self.graph = load_runtime(path, runtime, threads=threads)
-        self.size = tuple(self.graph.input_shape[2:])
+        size = tuple(self.graph.input_shape[2:])
+        self.size = None if None in size else size  # None: free
 
     def forward(self, inputs, data_samples=None, mode='predict'):
         if mode != 'predict':
@@ -36,12 +43,13 @@ class GraphModel(BaseModel):
                              f'{mode!r}')
         for img, sample in zip(inputs, data_samples):
             img = img[None].float().cpu()
-            shape = tuple(img.shape[2:])
-            if shape != self.size:
-                img = F.interpolate(img, self.size, mode='bilinear')
+            shape = size = tuple(img.shape[2:])
+            if self.size is not None and shape != self.size:
+                size = self.size
+                img = F.interpolate(img, size, mode='bilinear')
             outputs = {k: torch.from_numpy(v)[0]
                        for k, v in self.graph(img.numpy()).items()}
-            self.task.add_prediction(outputs, sample, shape, self.size)
+            self.task.add_prediction(outputs, sample, shape, size)
         return data_samples
 
 
@@ -73,8 +81,9 @@ def evaluate_onnx(cfg, path, limit=None, threads=None,
     images), run in ``runtime``.
 
     A float graph scores what the PyTorch model scores when both see the
-    same pixels: the test pipeline gives images of the graph's input size
-    and the data preprocessor pads nothing (otherwise the graph sees the
-    image resized, the model padded)."""
+    same pixels: the graph takes the images the test pipeline gives (free
+    height and width, or the pipeline's fixed size) and the data
+    preprocessor pads nothing (otherwise the graph sees the image resized,
+    the model padded)."""
     graph = GraphModel(cfg, path, threads, runtime)
     return runner_metrics(cfg, graph, limit, work_dir)

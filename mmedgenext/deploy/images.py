@@ -16,13 +16,14 @@ def noise_images(batch, size, seed=0):
     return torch.rand(batch, 3, *size, generator=g).mul(255).round()
 
 
-def pipeline_images(cfg, folder, size, limit=None):
+def pipeline_images(cfg, folder, size=None, limit=None):
     """The images under ``folder`` (sorted; ``limit`` of them spread evenly
     over that order) as (1, 3, H,
     W) float32 arrays, preprocessed by the config's test pipeline (loading,
     resize, crop; annotations and packing left out). An image the pipeline
-    leaves at another size than the graph's fixed input (mmseg keeps the
-    aspect ratio) is resized to it."""
+    leaves at another size than a graph's fixed input ``size`` (mmseg keeps
+    the aspect ratio) is resized to it; a graph with free height and width
+    (``size`` None or (None, None)) takes each as it is."""
     paths = sorted(p for p in Path(folder).rglob('*')
                    if p.suffix.lower() in IMAGE_SUFFIXES)
     if limit is not None and limit < len(paths):
@@ -36,9 +37,9 @@ def pipeline_images(cfg, folder, size, limit=None):
                  ('LoadAnnotations', 'Pack'))]
     with DefaultScope.overwrite_default_scope(cfg.default_scope):
         pipeline = Compose(steps)
-    h, w = size
+    fixed = size is not None and None not in size
     for path in paths:
         img = pipeline(dict(img_path=str(path)))['img']
-        if img.shape[:2] != (h, w):
-            img = mmcv.imresize(img, (w, h))
+        if fixed and img.shape[:2] != tuple(size):
+            img = mmcv.imresize(img, tuple(size)[::-1])
         yield img.transpose(2, 0, 1)[None].astype(np.float32)

@@ -1,15 +1,45 @@
 """How fast a runtime runs a graph, and where it spends the time: its
 per-node profile summed by kind of node, on the graph it actually runs
 (after its fusions): ONNX Runtime's node types, OpenVINO's layer types with
-the precision of the kernel that ran them."""
+the precision of the kernel that ran them.
+
+Latencies are timed the way a shared machine allows
+(:func:`time_interleaved`): tools/quantize_onnx.py chooses the graph to ship
+by them, and the benchmark tools build on the same timing."""
 import collections
 import functools
 import json
 import os
+import random
+import statistics
 import tempfile
+import time
 
-from mmedgenext.analysis.timing import time_interleaved
 from .runtimes import RUNTIMES, has_openvino, load_runtime
+
+
+def time_interleaved(fns, rounds, warmup=1, sync=None):
+    """Seconds per round of each zero-argument callable of ``fns`` (a dict
+    by name): ``warmup`` untimed rounds in order, then ``rounds`` rounds
+    that each time every callable once in a shuffled order, so that slow
+    drifts of the machine's load reach them all alike. ``sync`` (e.g.
+    ``torch.cuda.synchronize``) is called around each timed call."""
+    seconds = {name: [] for name in fns}
+    order = list(fns)
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    for _ in range(rounds):
+        random.shuffle(order)
+        for name in order:
+            if sync:
+                sync()
+            start = time.perf_counter()
+            fns[name]()
+            if sync:
+                sync()
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
 
 
 def _kind(node, producers):
@@ -98,8 +128,8 @@ def latency_by_runtime(float_path, int8_paths, img, threads=None,
             if path is not None:
                 graphs[runtime, precision] = functools.partial(load_runtime(
                     path, runtime, threads=threads), img)
-    timings = time_interleaved(graphs, rounds, warmup=1)
-    return {key: timings.p50_ms(key) for key in graphs}
+    seconds = time_interleaved(graphs, rounds)
+    return {key: statistics.median(t) * 1e3 for key, t in seconds.items()}
 
 
 def fastest(latencies, precision=None):

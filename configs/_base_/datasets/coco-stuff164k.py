@@ -1,6 +1,6 @@
 # COCO-Stuff 164k (118k train, 5k val images, 171 classes), 512x512 crops,
-# as mmseg's coco-stuff164k.py with a check that every label map matches its
-# image's size.
+# as mmseg's _base_/datasets/coco-stuff164k.py with a check that every label
+# map matches its image's size.
 dataset_type = 'COCOStuffDataset'
 data_root = 'data/coco_stuff164k'
 data_preparation = (

@@ -1,4 +1,6 @@
-# COCO 2017 at 320x320 with SSD's photometric/expand/crop augmentation.
+# COCO 2017 at 320x320 with the pipelines of mmdet's
+# ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py (SSD's photometric,
+# expand and crop augmentation).
 _base_ = 'mmdet::_base_/datasets/coco_detection.py'
 data_root = 'data/coco/'
 data_preparation = (

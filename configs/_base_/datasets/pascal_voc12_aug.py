@@ -1,6 +1,7 @@
 # Pascal VOC 2012 + SBD augmented labels (10,582 train, 1,449 val images,
-# 21 classes), 512x512 crops, as mmseg's pascal_voc12_aug.py with a check
-# that every label map matches its image's size.
+# 21 classes), 512x512 crops, as mmseg's _base_/datasets/pascal_voc12_aug.py
+# with a check that every label map matches its image's size (its Pad step
+# is the segmentor's data preprocessor's size).
 dataset_type = 'PascalVOCDataset'
 data_root = 'data/VOCdevkit/VOC2012'
 data_preparation = (

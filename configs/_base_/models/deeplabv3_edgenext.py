@@ -1,8 +1,11 @@
-# DeepLabv3 on EdgeNeXt, following the protocol behind the paper's VOC result
-# (ml-cvnets' MobileViT recipe, cvnets-v0.1 yaml files and the paper):
+# DeepLabv3 on EdgeNeXt with mmseg's ASPPHead, following the protocol behind
+# the paper's VOC result (ml-cvnets' MobileViT-S DeepLabv3 yaml,
+# config/segmentation/mobilevit/deeplabv3_mobilevit_small.yaml in ParC-Net):
 # output stride 16, ASPP with 256 channels at rates 6/12/18 plus image
-# pooling, dropout 0.1, no auxiliary head. The arch-specific configs set the
-# variant, its widths and its ImageNet checkpoint.
+# pooling, dropout 0.1, no auxiliary head. The rates are DeepLab's for output
+# stride 16, as mmseg's d16 configs set them; at output stride 8 they double
+# (12/24/36, mmseg's d8 configs). The arch-specific configs set the variant,
+# its widths and its ImageNet checkpoint.
 norm_cfg = dict(type='SyncBN', requires_grad=True)  # plain BN on one device
 data_preprocessor = dict(
     type='SegDataPreProcessor',

@@ -1,8 +1,11 @@
 # ml-cvnets' SSDLite (cvnets-v0.1; the detector of EdgeFormer's 28.8 mAP and
-# of the EdgeNeXt paper's 27.9): levels at the backbone's strides 16 and 32,
-# separable-conv levels at 64, 128, 256 and a global level; one fused
-# box/class separable conv per level (background = class 0); normalised
-# priors; per-class NMS. Input BGR in [0, 1], no mean/std, as ml-cvnets.
+# of the EdgeNeXt paper's 27.9), as ParC-Net's
+# config/detection/edgeformer/ssd_edgeformer_s.yaml and ml-cvnets' option
+# defaults set it (box sizes, confidence threshold): levels at the
+# backbone's strides 16 and 32, separable-conv levels at 64, 128, 256 and a
+# global level; one fused box/class separable conv per level (background =
+# class 0); normalised priors; per-class NMS. Input BGR in [0, 1], no
+# mean/std, as ml-cvnets.
 custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 model = dict(
     type='SingleStageDetector',

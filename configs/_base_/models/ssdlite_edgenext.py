@@ -1,7 +1,11 @@
-# SSDLite at 320x320 on EdgeNeXt (the paper's detection protocol, ml-cvnets'
-# MobileViT recipe): SSD levels from the backbone's stride-16 and stride-32
-# maps, four extra stride-2 depthwise-separable levels (strides 64-320) and a
-# depthwise-separable head. Variant configs set the two backbone widths.
+# SSDLite at 320x320 on EdgeNeXt with mmdet's SSD head: the data
+# preprocessor, neck, head, anchors, box coder, training and test settings of
+# mmdet's ssd/ssdlite_mobilenetv2-scratch_8xb24-600e_coco.py (SSD levels from
+# the backbone's stride-16 and stride-32 maps, four extra stride-2
+# depthwise-separable levels, priors of 48-320 px), but the NMS IoU: 0.5, as
+# ml-cvnets' MobileViT-S SSDLite yaml, the EdgeNeXt paper's detector (that
+# detector itself: the *_cvnets.py configs). Variant configs set the two
+# backbone widths.
 custom_imports = dict(imports=['mmedgenext'], allow_failed_imports=False)
 norm_cfg = dict(type='BN', eps=0.001, momentum=0.03)
 model = dict(

@@ -1,5 +1,7 @@
-# ml-cvnets' DeepLabv3 schedule (cvnets-v0.1 MobileViT yaml): AdamW with weight
-# decay 0.01, cosine decay from 9e-4, the head at 10x the backbone's rate.
+# ml-cvnets' DeepLabv3 schedule (the MobileViT-S yaml,
+# config/segmentation/mobilevit/deeplabv3_mobilevit_small.yaml in ParC-Net):
+# AdamW with weight decay 0.01, cosine decay from 9e-4 to 1e-6, the head at
+# 10x the backbone's rate.
 # The EdgeNeXt authors note that downstream tasks prefer a slightly lower
 # rate than usual (reference repo issues #5, #9), which 9e-4 already is for
 # AdamW. No decay on norms, biases, layer scales and attention temperatures.

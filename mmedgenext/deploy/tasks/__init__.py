@@ -1,27 +1,23 @@
-"""Deployment by task: one module per :attr:`mmedgenext.tasks.Task.kind`,
-imported when a config of that kind is deployed (the detectors' import
-mmdet)."""
+"""Deployment by task: one module per kind of config, its
+:class:`DeployTask` named where the kind is registered
+(:func:`mmedgenext.tasks.register`) and imported when a config of that kind
+is deployed (the detectors' import mmdet)."""
 import importlib
 
 from mmedgenext.tasks import task_for
 from .base import DeployTask, OnnxMismatchError
 
-# Task kind -> (module of this package, its DeployTask class).
-_DEPLOY_TASKS = {
-    'classifier': ('classifier', 'ClassifierDeploy'),
-    'detector': ('detector', 'DetectorDeploy'),
-    'cvnets_detector': ('cvnets_detector', 'CvnetsDetectorDeploy'),
-    'segmentor': ('segmentor', 'SegmentorDeploy'),
-}
-
 
 def deploy_task(cfg, model=None):
     """The :class:`DeployTask` of a config's task (:func:`task_for`; the
-    detectors' head type from ``model`` where given)."""
+    detectors' head type from ``model`` where given). ValueError for a
+    kind registered without a deploy form."""
     task = task_for(cfg, model)
-    module, name = _DEPLOY_TASKS[task.kind]
-    return getattr(importlib.import_module(f'.{module}', __name__),
-                   name)(task)
+    if task.deploy is None:
+        raise ValueError(f'{task.name} configs of kind {task.kind!r} have '
+                         'no deploy form: they cannot be exported to ONNX')
+    module, name = task.deploy.rsplit('.', 1)
+    return getattr(importlib.import_module(module), name)(task)
 
 
 __all__ = ['DeployTask', 'OnnxMismatchError', 'deploy_task']

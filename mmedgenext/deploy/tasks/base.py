@@ -39,14 +39,19 @@ class DeployTask:
     :class:`mmedgenext.tasks.Task`).
 
     Graphs take float ``(B, 3, H, W)`` BGR images with values 0-255 (what
-    the test pipeline produces) at a fixed ``size``, and normalise them
-    themselves; their outputs come as a dict of arrays by output name.
+    the test pipeline produces) at a fixed ``size`` or, where the task
+    allows it, at any size (``free_size``), and normalise them themselves;
+    their outputs come as a dict of arrays by output name.
     """
     # The test metric int8 is held to (the last part of an evaluator key,
     # the first that matches), and its points per unit (COCO and VOC mAP
     # come as fractions: 100).
     quality_metrics = ()
     metric_points = 1
+    # Whether the graph can take free height and width (exported so where
+    # the test pipeline keeps each image's size), and if not, why not.
+    free_size = False
+    fixed_because = ''
 
     def __init__(self, task):
         self.task = task
@@ -88,7 +93,8 @@ class DeployTask:
         """Store a graph's ``outputs`` (tensors) for one image in
         ``data_sample`` as the PyTorch model's ``predict`` does, for the
         config's evaluator. ``shape`` is the image's (H, W) as the test
-        pipeline gave it, ``size`` the graph's input it was resized to."""
+        pipeline gave it, ``size`` the graph's input it was resized to (the
+        same where the graph takes the image as it is)."""
         raise NotImplementedError
 
     @staticmethod

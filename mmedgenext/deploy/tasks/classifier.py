@@ -8,6 +8,7 @@ from .base import DeployTask, Normalize, OnnxMismatchError
 
 class ClassifierGraph(nn.Module):
     output_names = ['logits']
+    spatial_axes = {}  # (height, width) axes of each output
 
     def __init__(self, model, cfg):
         super().__init__()
@@ -20,6 +21,7 @@ class ClassifierGraph(nn.Module):
 
 class ClassifierDeploy(DeployTask):
     quality_metrics = ('top1', )
+    free_size = True  # global pooling
 
     def graph(self, model, size, output=None):
         return ClassifierGraph(model, self.cfg).eval()

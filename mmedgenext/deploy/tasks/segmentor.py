@@ -8,21 +8,24 @@ from .base import DeployTask, Normalize, OnnxMismatchError
 
 
 class SegmentorGraph(nn.Module):
-    """Decode-head logits resized to the input, or their argmax."""
+    """Decode-head logits resized to the input, or their argmax: at the
+    input's size, whatever it is (an export with free height and width
+    keeps it so)."""
 
-    def __init__(self, model, cfg, size, output='labels'):
+    def __init__(self, model, cfg, output='labels'):
         super().__init__()
         if output not in ('labels', 'logits'):
             raise ValueError(f'segmentor output must be labels or logits, '
                              f'got {output!r}')
         self.normalize = Normalize(cfg.model.data_preprocessor)
         self.model = model
-        self.size = tuple(size)
         self.output_names = [output]
+        self.spatial_axes = {output: (1, 2) if output == 'labels' else
+                             (2, 3)}
 
     def forward(self, img):
         logits = self.model.encode_decode(
-            self.normalize(img), [dict(img_shape=self.size)])
+            self.normalize(img), [dict(img_shape=img.shape[2:])])
         if self.output_names == ['labels']:
             return logits.argmax(1)
         return logits
@@ -30,10 +33,10 @@ class SegmentorGraph(nn.Module):
 
 class SegmentorDeploy(DeployTask):
     quality_metrics = ('mIoU', )
+    free_size = True  # mmseg's whole-image inference
 
     def graph(self, model, size, output=None):
-        return SegmentorGraph(model, self.cfg, size,
-                              output or 'labels').eval()
+        return SegmentorGraph(model, self.cfg, output or 'labels').eval()
 
     def reference(self, model, img):
         from mmseg.structures import SegDataSample

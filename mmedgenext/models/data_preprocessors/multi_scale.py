@@ -12,8 +12,10 @@ class MultiScaleClsDataPreprocessor(ClsDataPreprocessor):
     """mmpretrain's ``ClsDataPreprocessor`` that trains each batch at a
     random square size drawn from ``scales``.
 
-    The authors train EdgeNeXt with ml-cvnets' multi-scale sampler (random
-    crop sizes 160-320 per batch, ``--multi_scale_sampler``). Here the
+    The authors train EdgeNeXt with ml-cvnets' multi-scale sampler
+    (``--multi_scale_sampler``): per batch, a random size from five between
+    160 and 320, rounded to multiples of 32, and their 256 input size, that
+    is 160, 192, 256, 288 or 320. Here the
     pipeline crops at the largest size and each normalised training batch
     is resized down to the drawn size (antialiased bilinear), so no image is
     upsampled. Unlike the sampler, the batch size stays fixed: the small
@@ -25,7 +27,7 @@ class MultiScaleClsDataPreprocessor(ClsDataPreprocessor):
         **kwargs: ``ClsDataPreprocessor`` arguments.
     """
 
-    def __init__(self, scales=(160, 192, 224, 256, 288, 320), **kwargs):
+    def __init__(self, scales=(160, 192, 256, 288, 320), **kwargs):
         super().__init__(**kwargs)
         if not scales or any(s < 32 for s in scales):
             raise ValueError(f'scales must be sizes >= 32, got {scales}')

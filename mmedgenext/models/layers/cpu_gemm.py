@@ -34,13 +34,14 @@ def runs_as_gemms(x):
 @contextlib.contextmanager
 def convs_only():
     """Run the inference form with its 1x1 convs everywhere: the baseline
-    the GEMM path is timed against."""
+    the GEMM path is timed against. Nested, the outer one still holds
+    after the inner one ends."""
     global _gemms_allowed
-    _gemms_allowed = False
+    previous, _gemms_allowed = _gemms_allowed, False
     try:
         yield
     finally:
-        _gemms_allowed = True
+        _gemms_allowed = previous
 
 
 def conv1x1_on_tokens(conv, tokens):

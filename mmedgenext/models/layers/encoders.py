@@ -160,9 +160,7 @@ class SDTAEncoder(_PointwiseMLPBlock):
         if self.normalise_map:  # the BN family, see the class docstring
             x = self.norm_xca(x)
         if self.pos_embd is not None:
-            # Python ints: the encoding is a constant of an exported graph
-            # (a Conv on shape-derived values would get quantized).
-            x = x + self.pos_embd(*(int(s) for s in x.shape[2:]))
+            x = x + self.pos_embd(*x.shape[2:]).to(x.dtype)
         attn = self.xca(x if self.normalise_map else self.norm_xca(x))
         if self.gamma_xca is not None:
             attn = self.gamma_xca[:, None, None] * attn

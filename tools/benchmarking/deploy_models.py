@@ -1,8 +1,9 @@
 """Latency of the deployable models in each runtime and precision, as
 tools/benchmark_deploy.py measures it: PyTorch eager and torch.compile run
 the model as trained; ONNX Runtime and OpenVINO the ONNX export of its
-deploy form (:func:`~.export.switch_to_deploy`), in fp32, bf16, or int8 as
-:func:`~.quantize.quantize` makes it for that runtime.
+deploy form (:func:`mmedgenext.deploy.switch_to_deploy`), in fp32, bf16, or
+int8 as :func:`mmedgenext.deploy.quantize.quantize` makes it for that
+runtime.
 
 The models: reference classifiers exported the same way (timm's EdgeNeXt of
 the variant, torchvision's MobileNetV2), the bare backbone (four maps), and
@@ -19,12 +20,12 @@ from functools import partial
 import torch
 import torch.nn as nn
 
-from mmedgenext.analysis.timing import time_interleaved
-from .export import deploy_graph, export_onnx, switch_to_deploy
-from .images import noise_images
-from .quantize import quantize
-from .runtimes import (CPU_FEATURES, NO_NATIVE_BF16, RUNTIMES, cpu_has_bf16,
-                       cpu_info, load_runtime)
+from mmedgenext.deploy import (deploy_graph, export_onnx, load_runtime,
+                               noise_images, switch_to_deploy)
+from mmedgenext.deploy.quantize import quantize
+from mmedgenext.deploy.runtimes import (CPU_FEATURES, NO_NATIVE_BF16, RUNTIMES,
+                                        cpu_has_bf16, cpu_info)
+from .timing import measure
 
 # The configs of the deployable models, by variant.
 CONFIGS = {
@@ -194,14 +195,14 @@ def runnables(graph, deployed, side, engines, precisions, device, tmpdir,
 
 
 def time_runnables(runnables_, side, batch_sizes, rounds, device):
-    """:class:`~mmedgenext.analysis.timing.Timings` of the runnables (the
+    """:class:`~.timing.Timings` of the runnables (the
     :class:`Runnable` values of ``runnables_``) per batch size, on the same
     random 0-255 batch, interleaved."""
     timings = {}
     for batch in batch_sizes:
         x = torch.rand(batch, 3, side, side, device=device).mul(255)
         host = x.cpu().numpy()
-        timings[batch] = time_interleaved(
+        timings[batch] = measure(
             {key: partial(r.fn, host if r.host else x)
              for key, r in runnables_.items() if isinstance(r, Runnable)},
             rounds, device=device)

@@ -1,15 +1,15 @@
-"""Latency measured the way a shared machine allows: the compared callables
-run interleaved in one process, each round timing every one once in a
-shuffled order, so that slow drifts of the machine's load reach them all
-alike; figures are medians (and 90th percentiles) over rounds, and ratios
-are taken round by round."""
+"""Latency of PyTorch callables for the benchmark tables: the library's
+interleaved timing (:func:`mmedgenext.deploy.profile.time_interleaved`)
+under ``inference_mode`` and an optional autocast, with what ran recorded
+(threads, the precision a matrix product took); figures are medians (and
+90th percentiles) over rounds, and ratios are taken round by round."""
 import contextlib
-import random
 import statistics
-import time
 from dataclasses import dataclass
 
 import torch
+
+from mmedgenext.deploy.profile import time_interleaved
 
 _PRECISIONS = {torch.float32: 'fp32', torch.bfloat16: 'bf16',
                torch.float16: 'fp16'}
@@ -68,27 +68,14 @@ class Timings:
         return self.ratio(name, min(peers, key=self.p50_ms))
 
 
-def time_interleaved(fns, rounds, warmup=3, device='cpu', context=None):
+def measure(fns, rounds, warmup=3, device='cpu', context=None):
     """:class:`Timings` of the zero-argument callables ``fns`` (a dict by
     name) over ``rounds`` interleaved rounds, after ``warmup`` untimed
     ones, under ``inference_mode`` and ``context`` (e.g. autocast); CUDA
     is synchronised around each call on a cuda ``device``."""
     cuda = torch.device(device).type == 'cuda'
-    seconds = {name: [] for name in fns}
-    order = list(fns)
     with torch.inference_mode(), context or contextlib.nullcontext():
         precision = compute_precision(device)
-        for _ in range(warmup):
-            for fn in fns.values():
-                fn()
-        for _ in range(rounds):
-            random.shuffle(order)
-            for name in order:
-                if cuda:
-                    torch.cuda.synchronize()
-                start = time.perf_counter()
-                fns[name]()
-                if cuda:
-                    torch.cuda.synchronize()
-                seconds[name].append(time.perf_counter() - start)
+        seconds = time_interleaved(fns, rounds, warmup,
+                                   torch.cuda.synchronize if cuda else None)
     return Timings(seconds, torch.get_num_threads(), precision)
