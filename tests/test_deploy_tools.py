@@ -166,7 +166,7 @@ def test_export_stock_mmdet_ssdlite_mobilenet_v2(tmp_path):
         '--shape', 128, '--cfg-options', 'model.test_cfg.score_thr=0.1')
     assert ("worked around mmdet's SSDHead bug: SSDHead has no loss_cls"
             in stdout)
-    assert re.search(r'\(1 noise images\): [1-9]\d* detections, all '
+    assert re.search(r'\(1 noise image\): [1-9]\d* detections, all '
                      'matched', stdout)
 
 
