@@ -2,6 +2,7 @@
 with a published ImageNet top-1, in each runtime and precision it ran, at
 its measured median latency, one panel per batch size, the Pareto front
 (no other point both faster and more accurate) marked."""
+import os
 from dataclasses import dataclass
 
 RUNTIME_MARKERS = {'onnxruntime': 'o', 'openvino': 's', 'eager': '^',
@@ -60,10 +61,11 @@ def draw(points, path, title):
         ax.plot([p.ms for p in front], [p.top1 for p in front], '-',
                 color='0.4', linewidth=1, zorder=0, drawstyle='steps-post',
                 gid='front')
-        for p in front:
+        for k, p in enumerate(front):  # below and above, alternately
             ax.annotate(f'{p.label} {RUNTIME_NAMES[p.runtime]} '
                         f'{p.precision}', (p.ms, p.top1), fontsize=7,
-                        xytext=(4, -10), textcoords='offset points')
+                        xytext=(5, (-11, 4)[k % 2]),
+                        textcoords='offset points')
         ax.set_xscale('log')
         ax.xaxis.set_major_formatter(ScalarFormatter())
         ax.xaxis.set_minor_formatter(ScalarFormatter())
@@ -85,5 +87,6 @@ def draw(points, path, title):
         len(handles), 7), fontsize=8, frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.09, 1, 0.95))
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     fig.savefig(path, dpi=90)
     return fig
