@@ -83,6 +83,7 @@ def test_export_classifier_gives_mmpretrain_logits(classifier_onnx):
     checkpoint, path, stdout = classifier_onnx
     assert (f'{path}: classifier, image (B, 3, 64, 96) -> logits, opset 17'
             in stdout)
+    assert "graph form: onnxruntime's (its LayerNorms" in stdout
     assert ('ONNX Runtime vs PyTorch (2 noise images): max |logits diff|'
             in stdout)
     model = get_model(CLS, pretrained=checkpoint).eval()

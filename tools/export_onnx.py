@@ -133,6 +133,9 @@ def main():
           f'({"B" if args.dynamic_batch else 1}, 3, {shape[0]}, {shape[1]}) '
           f'-> {", ".join(graph.output_names)}, opset {args.opset}')
     print(describe_input(cfg, size, free, source))
+    if graph.runtime:
+        print(f'graph form: {graph.runtime}\'s (its LayerNorms as it runs '
+              'them fastest; --runtime)')
     for img, kind in checks:
         try:
             report = verify_onnx(cfg, model, args.out, img.shape[2:],
