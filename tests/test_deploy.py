@@ -430,7 +430,7 @@ def test_openvino_int8_of_the_layer_norm_classifier(tmp_path):
     ops = openvino().Core().read_model(int8).get_ordered_ops()
     kinds = collections.Counter(op.get_type_name() for op in ops)
     assert (kinds['MVN'], kinds['Gelu']) == (20, 12)
-    assert kinds['Power'] == kinds['Erf'] == 0
+    assert kinds['Erf'] == 0  # (torch 2.1's F.normalize exports Pow ops)
     assert kinds['FakeQuantize'] > 0
     fed = collections.Counter(
         target.get_node().get_type_name()
