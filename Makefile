@@ -35,9 +35,18 @@ test-oldest:
 	$(OLDEST_PYTHON) -m pytest -q $(PYTEST_PARALLEL) tests
 
 # Latency of the backbone beside timm's and mmpretrain's EdgeNeXt and MobileNetV2;
-# of the deployed models in each runtime and precision.
+# of the deployed models in each runtime and precision beside their peers
+# (docs/deploy_benchmark.md, about 5 minutes on 2 cores): the classifiers and
+# their accuracy-latency chart, then the detectors and segmentors.
 benchmark: setup
 	$(PYTHON) tools/benchmark_backbone.py
 
+DEPLOY_BENCHMARK = tools/benchmark_deploy.py --runtimes onnxruntime openvino \
+	--precisions fp32 int8 --threads 2 --rounds 10
 benchmark-deploy: setup
-	$(PYTHON) tools/benchmark_deploy.py
+	$(PYTHON) $(DEPLOY_BENCHMARK) --archs xx_small x_small small \
+		xx_small_bn_hs x_small_bn_hs small_bn_hs --models mobilenet_v2 \
+		mobilenet_v3_large edgeformer timm classifier \
+		--chart work_dirs/deploy_accuracy_latency.png
+	$(PYTHON) $(DEPLOY_BENCHMARK) --archs xx_small xx_small_bn_hs \
+		--models ssdlite_mobilenet_v2 detector segmentor

@@ -61,9 +61,10 @@ EXTRAS = {
     'openvino': ['openvino>=2024.0', 'nncf>=2.10'],
 }
 ALL = [r for extra in EXTRAS.values() for r in extra]
-# What the suite needs beyond everything: two workers, and timm's EdgeNeXt
-# as a reference (also the benchmark tools' peer).
-TESTS = ['pytest', 'pytest-xdist', 'timm>=1.0']
+# What the suite needs beyond everything: two workers, timm's EdgeNeXt as a
+# reference (also the benchmark tools' peer), matplotlib for the deploy
+# benchmark's chart.
+TESTS = ['pytest', 'pytest-xdist', 'timm>=1.0', 'matplotlib']
 
 add_mim_extension()
 setup(

@@ -5,6 +5,7 @@ reports what it measured: the input fed, the threads and the precision that
 ran), in every mode; configs come from the repository whatever the working
 directory, and a missing one is an error. Speed itself is not asserted."""
 import math
+import os
 
 import pytest
 import torch
@@ -27,10 +28,24 @@ def _cells(line):
     return [c.strip() for c in line.strip('|').split('|')]
 
 
+def _tables(stdout):
+    """The markdown tables in ``stdout``, each as (header cells, rows of
+    cells)."""
+    tables, lines = [], []
+    for line in stdout.splitlines() + ['']:
+        if line.startswith('|'):
+            lines.append(line)
+        elif lines:
+            tables.append((_cells(lines[0]),
+                           [_cells(row) for row in lines[2:]]))
+            lines = []
+    return tables
+
+
 def _table(stdout):
-    """The markdown table in ``stdout``: header cells, rows of cells."""
-    lines = [line for line in stdout.splitlines() if line.startswith('|')]
-    return _cells(lines[0]), [_cells(line) for line in lines[2:]]
+    """The first markdown table in ``stdout``: header cells, rows of
+    cells."""
+    return _tables(stdout)[0]
 
 
 def _positive_finite(cell):
@@ -150,13 +165,82 @@ def test_deploy_benchmark_honours_every_flag(in_other_folder):
     assert 'of 1 interleaved rounds' in stdout
 
 
-def test_deploy_benchmark_refuses_a_missing_config(in_other_folder):
-    """No SSDLite config for the BN/Hardswish variant: an error naming the
-    file, before anything is timed."""
-    with pytest.raises(SystemExit) as exit_:
-        run_in_process('benchmark_deploy.py', '--archs', 'xx_small_bn_hs',
-                       '--models', 'classifier', 'detector')
-    assert str(exit_.value.code) == (
-        'error: no config for 1 of the models asked for: '
-        + cfg_path('ssdlite_edgenext_xx_small_bn_hs_coco.py'))
-    assert exit_.value.stdout == ''
+def test_deploy_benchmark_finds_every_config(tmp_path):
+    """A BN/Hardswish variant without configs of its own takes its
+    LayerNorm sibling's, the backbone's arch set; configs missing from the
+    folder are all named, before anything is built."""
+    from benchmarking.deploy_models import deploy_models
+    model, = deploy_models(['xx_small_bn_hs'], ['detector'],
+                           os.path.dirname(cfg_path('x.py')))
+    assert model.build.args == (
+        cfg_path('ssdlite_edgenext_xx_small_coco.py'),
+        {'model.backbone.arch': 'xx_small_bn_hs'})
+    assert model.label == 'SSDLite-EdgeNeXt-xx_small_bn_hs'
+    with pytest.raises(FileNotFoundError) as error:
+        deploy_models(['xx_small_bn_hs'], ['classifier', 'detector'],
+                      str(tmp_path))
+    assert str(error.value) == (
+        'no config for 2 of the models asked for: '
+        f'{tmp_path}/edgenext_xx_small_bn_hs_in1k.py, '
+        f'{tmp_path}/ssdlite_edgenext_xx_small_bn_hs_coco.py')
+
+
+def test_deploy_benchmark_summary_and_chart(in_other_folder, monkeypatch,
+                                            tmp_path):
+    """MobileNetV2 and the BN/Hardswish classifier, interleaved: the
+    summary gives each one's fastest runtime and precision (the lowest of
+    its rows) and its ratio to MobileNetV2's fastest, with the published
+    top-1 (torchvision's weights, the metafile); the chart is written, a
+    panel per batch size, its points the rows' medians at the models'
+    top-1, its front the points nothing beats."""
+    from benchmarking import chart
+    figures = []
+
+    def draw(*args):
+        figures.append(chart_draw(*args))
+        return figures[-1]
+    chart_draw = chart.draw
+    monkeypatch.setattr(chart, 'draw', draw)
+    png = tmp_path / 'chart.png'
+    stdout = run_in_process(
+        'benchmark_deploy.py', '--archs', 'xx_small_bn_hs', '--models',
+        'mobilenet_v2', 'classifier', '--runtimes', 'onnxruntime',
+        '--precisions', 'fp32', 'int8', '--size', 96, '--batch-sizes', 1, 2,
+        '--rounds', 1, '--threads', 1, '--chart', png)
+    (_, rows), (header, summary) = _tables(stdout)
+    assert header == ['model', 'top-1', 'b1 best', 'b2 best',
+                      'b1 vs reference', 'b2 vs reference',
+                      'b1 OpenVINO fp32 vs timm', 'b2 OpenVINO fp32 vs timm']
+    top1 = {'torchvision mobilenet_v2': 71.878, 'classifier': 70.33}
+    assert [r[:2] for r in summary] == [['MobileNetV2', '71.878'],
+                                        ['EdgeNeXt-xx_small_bn_hs', '70.33']]
+    assert [r[4:6] for r in summary][0] == ['1.00', '1.00']
+    for model, line in zip(top1, summary):
+        mine = [r for r in rows if r[1] == model]
+        for b, cell in enumerate(line[2:4]):
+            ms, ran = cell.split(' ', 1)
+            named, = [r for r in mine if ran == f'({r[3]} {r[4]})']
+            p50 = float(named[6 + 2 * b])  # printed to 0.1: ties possible
+            assert p50 == min(float(r[6 + 2 * b]) for r in mine)
+            assert abs(float(ms) - p50) <= 0.05 + 0.005 + 1e-9  # roundings
+        assert _positive_finite(line[4]) and _positive_finite(line[5])
+    assert f'chart: {png} (8 points)' in stdout
+    assert png.read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
+    axes = figures[0].axes
+    assert len(axes) == 2
+    for b, ax in enumerate(axes):
+        drawn = sorted((round(float(line.get_xdata()[0]), 1),
+                        float(line.get_ydata()[0]))
+                       for line in ax.lines if line.get_gid() == 'point')
+        assert drawn == sorted((float(r[6 + 2 * b]), top1[r[1]])
+                               for r in rows)
+        front, = [line for line in ax.lines if line.get_gid() == 'front']
+        front = set(zip(front.get_xdata(), front.get_ydata()))
+        points = {(line.get_xdata()[0], line.get_ydata()[0])
+                  for line in ax.lines if line.get_gid() == 'point'}
+        assert front and front <= points
+        for x, y in front:  # nothing both at least as fast and accurate
+            assert not any(px <= x and py >= y and (px, py) != (x, y)
+                           for px, py in points)
+        for x, y in points - front:  # each beaten by a point of the front
+            assert any(fx <= x and fy >= y for fx, fy in front)

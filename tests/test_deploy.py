@@ -9,8 +9,8 @@ import numpy as np
 import onnx
 import pytest
 import torch
-from helpers import (cfg_path, optimized_op_types, randomize_,
-                     run_in_process)
+from helpers import (cfg_path, cls_small_cfg, optimized_op_types,
+                     overfit_schedule, randomize_, run_in_process)
 from mmengine.config import Config
 from PIL import Image
 
@@ -23,7 +23,9 @@ from mmedgenext.deploy import (OnnxMismatchError, deploy_graph, deploy_task,
                                switch_to_deploy, verify_onnx)
 from mmedgenext.deploy.evaluation import evaluate_onnx, runner_metrics
 from mmedgenext.deploy.quantize import compare_float_int8, quantize
+from mmedgenext.deploy.tasks.base import Normalize
 from mmedgenext.models import EdgeNeXt
+from mmedgenext.models.layers import LayerNorm2d
 from mmedgenext.tasks import task_for
 from mmedgenext.synthetic_data import (write_classification_set,
                                        write_detection_set,
@@ -328,14 +330,16 @@ def test_cli_reports_a_missing_checkpoint(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize('arch,output_stride', [('xx_small', 32),
-                                                ('xx_small_bn_hs', 32),
-                                                ('xx_small_bn_hs', 16)])
-def test_deploy_form_computes_the_same(arch, output_stride):
-    """1x1 convs for the Linears, BatchNorms and layer scales folded: the
-    same maps in float, no Linear or block norm left in the BN family."""
+@pytest.mark.parametrize('arch,output_stride,runtime', [
+    ('xx_small', 32, 'onnxruntime'), ('xx_small', 32, 'openvino'),
+    ('xx_small', 16, 'openvino'), ('xx_small_bn_hs', 32, 'onnxruntime'),
+    ('xx_small_bn_hs', 16, 'onnxruntime')])
+def test_deploy_form_computes_the_same(arch, output_stride, runtime):
+    """1x1 convs for the Linears, BatchNorms and layer scales folded, each
+    runtime's LayerNorm form: the same maps in float, no Linear or block
+    norm left in the BN family, every LayerNorm in the runtime's form."""
     model = randomize_(EdgeNeXt(arch, output_stride=output_stride)).eval()
-    deployed = switch_to_deploy(model)
+    deployed = switch_to_deploy(model, runtime)
     x = torch.randn(2, 3, 96, 96, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
         for a, b in zip(model(x), deployed(x)):
@@ -346,8 +350,152 @@ def test_deploy_form_computes_the_same(arch, output_stride):
     assert kinds['Linear'] == 0 and kinds['Conv2d'] > 0
     if arch.endswith('bn_hs'):
         assert kinds['BatchNorm2d'] == 3  # the SDTA maps' (before pos. enc.)
+    else:
+        norms = [m for m in deployed.modules() if isinstance(m, LayerNorm2d)]
+        assert len(norms) == 12 + 3 + 4 + 4  # MLPs, XCAs, stem + between, out
+        assert {m.channels_first for m in norms} == {runtime == 'openvino'}
     # the model itself is untouched
     assert any(isinstance(m, torch.nn.Linear) for m in model.modules())
+
+
+@pytest.mark.slow
+def test_each_runtime_gets_its_layer_norm_form(tmp_path):
+    """The classifier exported for ONNX Runtime keeps one fused
+    LayerNormalization per norm between transposes; for OpenVINO the norms
+    are written across the channel axis, and OpenVINO's CPU plugin runs
+    them on the convolutions' channels-last maps: no Transpose layer, no
+    Reorder but those around the attention's reshapes and the input
+    (where the ONNX Runtime form makes it copy each norm's input twice).
+    Both files say the runtime they are for and give the model's logits;
+    a graph whose form is every runtime's (no LayerNorm) names none."""
+    from mmedgenext.deploy.export import graph_runtime
+    cfg = load_config(CLS)
+    model = randomize_(build_model(cfg))
+    img = noise_images(2, (64, 64))
+    with torch.no_grad():
+        logits = model(Normalize(cfg.model.data_preprocessor)(img),
+                       mode='tensor').numpy()
+    layers = {}
+    for runtime in ('onnxruntime', 'openvino'):
+        path = str(tmp_path / f'{runtime}.onnx')
+        export_onnx(deploy_graph(cfg, model, (64, 64), runtime=runtime),
+                    path, (64, 64), dynamic_batch=True)
+        assert graph_runtime(path) == runtime
+        ops = collections.Counter(n.op_type
+                                  for n in onnx.load(path).graph.node)
+        assert ops['LayerNormalization'] == (20 if runtime == 'onnxruntime'
+                                             else 0)
+        graph = load_runtime(path, 'openvino', threads=1)
+        out = graph(img)['logits']
+        np.testing.assert_allclose(out, logits,
+                                   atol=1e-4 * np.abs(logits).max())
+        layers[runtime] = collections.Counter(
+            _layer_type(op) for op in
+            graph.compiled.get_runtime_model().get_ordered_ops()
+            if op.get_input_size() and
+            _layer_type(op.input_value(0).get_node()) != 'Const')
+    bn_path = str(tmp_path / 'bn.onnx')
+    cfg = load_config(CLS_BN)
+    export_onnx(deploy_graph(cfg, build_model(cfg), (64, 64),
+                             runtime='openvino'), bn_path, (64, 64))
+    assert graph_runtime(bn_path) is None  # no LayerNorm: any runtime's
+    assert layers['openvino']['Transpose'] == 0
+    # the input, each attention's qkv and output, the pooled features
+    assert layers['openvino']['Reorder'] <= 1 + 2 * 3 + 1
+    assert layers['onnxruntime']['Reorder'] >= 2 * 20
+
+
+@pytest.mark.slow
+def test_openvino_int8_of_the_layer_norm_classifier(tmp_path):
+    """NNCF's int8 IR of the LayerNorm classifier exported for OpenVINO:
+    OpenVINO's converter read the norms as MVN and the GELUs as Gelu, so
+    no FakeQuantize sits inside a norm or a GELU; as NNCF's transformer
+    type, FakeQuantize feeds only the ops with weights (convolutions and
+    the classifier's matrix product): the norms' inputs and the residual
+    stream stay float, and the attentions' products too (at 64 px
+    OpenVINO leaves them MatMuls, at 256 it fuses them); every convolution
+    runs an int8 kernel; the IR runs at batch 2, 8 and 2 again with the
+    same first outputs (a quantized fused attention crashed OpenVINO
+    2026.4 at batch 8)."""
+    from mmedgenext.deploy.profile import profile_openvino
+    from mmedgenext.deploy.runtimes import openvino
+    cfg = load_config(CLS)
+    path = str(tmp_path / 'cls.onnx')
+    export_onnx(deploy_graph(cfg, randomize_(build_model(cfg)), (64, 64),
+                             runtime='openvino'), path, (64, 64),
+                dynamic_batch=True)
+    images = [noise_images(1, (64, 64), seed=i).numpy() for i in range(3)]
+    int8 = quantize(path, str(tmp_path / 'cls_int8.xml'), images,
+                    runtime='openvino')
+    ops = openvino().Core().read_model(int8).get_ordered_ops()
+    kinds = collections.Counter(op.get_type_name() for op in ops)
+    assert (kinds['MVN'], kinds['Gelu']) == (20, 12)
+    assert kinds['Erf'] == 0  # (torch 2.1's F.normalize exports Pow ops)
+    assert kinds['FakeQuantize'] > 0
+    fed = collections.Counter(
+        target.get_node().get_type_name()
+        for op in ops if op.get_type_name() == 'FakeQuantize'
+        for target in op.output(0).get_target_inputs())
+    # (a Reshape: the attention's output on its way to the projection)
+    assert set(fed) == {'Convolution', 'GroupConvolution', 'Reshape',
+                        'MatMul'}
+    assert fed['MatMul'] == 1  # the classifier's, not the attentions' 2 x 3
+    assert sum(op.get_type_name() == 'MatMul' for op in ops) == 1 + 2 * 3
+    _, counts = profile_openvino(int8, images[0], runs=1, threads=1)
+    assert counts['Convolution I8'] == 34 and counts[
+        'GroupConvolution I8'] == 15
+    assert not [k for k in counts if 'Convolution F32' in k]
+    graph = load_runtime(int8, 'openvino', threads=2)
+    batch = np.concatenate(images[:2])
+    first = graph(batch)['logits']
+    assert graph(np.concatenate([batch] * 4))['logits'].shape == (8, 1000)
+    np.testing.assert_array_equal(graph(batch)['logits'], first)
+
+
+@pytest.fixture(scope='module')
+def trained_layer_norm_classifier(tmp_path_factory):
+    """EdgeNeXt-xx_small (LayerNorm/GELU) trained from scratch, 400
+    iterations on 60 synthetic 64-px images (20 per class), until it
+    classifies them all: (config, model, images as the graphs take
+    them, in class order)."""
+    from mmengine.runner import Runner
+    tmp = tmp_path_factory.mktemp('ln_cls')
+    root = str(tmp / 'data')
+    write_classification_set(root, per_class_train=20, per_class_val=0,
+                             size=64)
+    cfg = cls_small_cfg(root, tmp / 'work', 400, batch_size=8)
+    overfit_schedule(cfg, 400, lr=2e-3)
+    cfg.randomness = dict(seed=0)  # no deterministic algorithms needed
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    assert runner.message_hub.get_scalar(
+        'val/accuracy/top1').current() == pytest.approx(100)
+    images = list(pipeline_images(cfg, root + '/train', (64, 64)))
+    return cfg, runner.model.eval(), images
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize('runtime', ['onnxruntime', 'openvino'])
+def test_int8_keeps_a_trained_layer_norm_classifier(
+        trained_layer_norm_classifier, runtime, tmp_path):
+    """Each runtime's int8 recipe on its graph form of the trained
+    LayerNorm classifier, calibrated on a third of its images: the float
+    graph's top-1 on at least 99% of them (all 60 here)."""
+    cfg, model, images = trained_layer_norm_classifier
+    path = str(tmp_path / 'cls.onnx')
+    export_onnx(deploy_graph(cfg, model, (64, 64), runtime=runtime), path,
+                (64, 64))
+    int8 = quantize(path, str(tmp_path / ('cls_int8.xml' if runtime ==
+                                          'openvino' else 'cls_int8.onnx')),
+                    images[::3], runtime=runtime)
+    report = compare_float_int8(cfg, path, int8, images, runtime=runtime)
+    assert report['images'] == 60
+    assert report['top1_agreement'] >= 0.99
+
+
+def _layer_type(op):
+    """The layer type of an op of OpenVINO's runtime model."""
+    return op.get_rt_info()['layerType'].astype(str)
 
 
 @pytest.fixture(scope='module')

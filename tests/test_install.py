@@ -155,7 +155,7 @@ def test_extras_per_toolkit_and_job(detection_env):
         'cls': {'mmpretrain'}, 'deploy': {'onnx', 'onnxruntime', 'onnxslim'},
         'openvino': {'openvino', 'nncf'}}
     assert all_ == set().union(*extras.values())
-    assert tests == all_ | {'pytest', 'pytest-xdist', 'timm'}
+    assert tests == all_ | {'pytest', 'pytest-xdist', 'timm', 'matplotlib'}
 
 
 @pytest.mark.slow

@@ -23,9 +23,10 @@ from mmengine.config import DictAction
 
 from mmedgenext.apis import build_model, load_config
 from mmedgenext.deploy import (DEFAULT_OPSET, OnnxMismatchError, deploy_graph,
-                               export_onnx, graph_input, noise_images,
-                               pipeline_images, size_from_test_pipeline,
-                               verify_onnx)
+                               deploy_task, export_onnx, graph_input,
+                               noise_images, pipeline_images,
+                               size_from_test_pipeline, verify_onnx)
+from mmedgenext.deploy.runtimes import RUNTIMES
 from mmedgenext.tasks import MissingToolkitError, task_for
 
 
@@ -45,6 +46,10 @@ def parse_args():
     parser.add_argument('--opset', type=int, default=DEFAULT_OPSET)
     parser.add_argument('--simplify', action='store_true',
                         help='simplify the graph with onnxslim')
+    parser.add_argument('--runtime', default='onnxruntime', choices=RUNTIMES,
+                        help='the runtime whose graph form to write (its '
+                        'LayerNorms as that runtime runs them fastest; the '
+                        'same graph for models without LayerNorms)')
     parser.add_argument('--seg-output', default='labels',
                         choices=['labels', 'logits'])
     parser.add_argument('--atol', type=float, default=1e-4,
@@ -108,9 +113,11 @@ def main():
     except RuntimeError as e:  # strict loading: keys or shapes differ
         sys.exit(f'error: {args.checkpoint} does not fit {args.config}: {e}')
     try:
+        for line in deploy_task(cfg, model).work_around(model):
+            print(line)
         size, free, source = graph_input(cfg, args.shape)
         graph = deploy_graph(cfg, model, size, args.seg_output,
-                             free_size=free)
+                             free_size=free, runtime=args.runtime)
         export_onnx(graph, args.out, size, opset=args.opset,
                     dynamic_batch=args.dynamic_batch, simplify=args.simplify,
                     free_size=free)
@@ -126,6 +133,9 @@ def main():
           f'({"B" if args.dynamic_batch else 1}, 3, {shape[0]}, {shape[1]}) '
           f'-> {", ".join(graph.output_names)}, opset {args.opset}')
     print(describe_input(cfg, size, free, source))
+    if graph.runtime:
+        print(f'graph form: {graph.runtime}\'s (its LayerNorms as it runs '
+              'them fastest; --runtime)')
     for img, kind in checks:
         try:
             report = verify_onnx(cfg, model, args.out, img.shape[2:],

@@ -1,15 +1,20 @@
 """Static int8 quantization of a graph written by tools/export_onnx.py,
 calibrated on a folder of images, for ONNX Runtime (a QDQ ONNX file, which
 OpenVINO runs too) or OpenVINO (NNCF, an OpenVINO IR file), with a report
-of how far int8 moves the outputs and how fast each runs. With --eval-set
-the PyTorch model of --checkpoint, the float graph and int8 are scored with
-the config's test metric: exit status 3 when the float graph differs from
-PyTorch by more than 0.1 point, or int8 scores more than --max-drop points
-below either. The work is mmedgenext.deploy.quantize's and
-mmedgenext.deploy.profile's.
+of how far int8 moves the outputs and how fast each runs. By default both
+are made and timed on this CPU, and the int8 graph of the runtime whose
+int8 runs fastest is kept (--runtime makes only that one's). With
+--eval-set the PyTorch model of --checkpoint, the float graph and int8 are
+scored with the config's test metric: exit status 3 when the float graph
+differs from PyTorch by more than 0.1 point, or int8 scores more than
+--max-drop points below either. The work is mmedgenext.deploy.quantize's
+and mmedgenext.deploy.profile's.
 
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
-        cls.onnx --calib-dir data/synthetic/cls/train --out cls_int8.onnx
+        cls.onnx --calib-dir data/synthetic/cls/train
+    python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
+        cls.onnx --calib-dir data/synthetic/cls/train --runtime onnxruntime \
+        --out cls_int8.onnx
     python tools/quantize_onnx.py configs/edgenext_xx_small_in1k.py \
         cls.onnx --calib-dir data/synthetic/cls/train --runtime openvino
     python tools/quantize_onnx.py configs/ssdlite_edgenext_xx_small_coco.py \
@@ -18,7 +23,9 @@ mmedgenext.deploy.profile's.
 """
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 
 from known_warnings import ignore_known_warnings
 from mmengine.config import DictAction
@@ -31,7 +38,9 @@ from mmedgenext.deploy.profile import PROFILERS, fastest, latency_by_runtime
 from mmedgenext.deploy.quantize import (CALIBRATION_METHODS, MAX_DROP,
                                         compare_float_int8, metric_drop,
                                         quantization_recipe, quantize)
-from mmedgenext.deploy.runtimes import RUNTIMES, RuntimeCrash, graph_file_mb
+from mmedgenext.deploy.export import graph_runtime
+from mmedgenext.deploy.runtimes import (RUNTIMES, RuntimeCrash, graph_file_mb,
+                                        has_openvino)
 from mmedgenext.utils import check_data_roots
 
 
@@ -62,11 +71,14 @@ def parse_args():
                         'status 3')
     parser.add_argument('--work-dir', help='logs of the --eval-set runs '
                         '(default: a temporary folder)')
-    parser.add_argument('--runtime', default='onnxruntime', choices=RUNTIMES,
+    parser.add_argument('--runtime', choices=RUNTIMES,
                         help='onnxruntime: QDQ ONNX by its quantizer (runs '
-                        'in OpenVINO too); openvino: NNCF, OpenVINO IR')
+                        'in OpenVINO too); openvino: NNCF, OpenVINO IR '
+                        '(default: both made and timed here, the one whose '
+                        'int8 runs faster kept)')
     parser.add_argument('--out', help='int8 graph (default: '
-                        '<onnx>_int8.onnx, <onnx>_int8_openvino.xml)')
+                        '<onnx>_int8.onnx, <onnx>_int8_openvino.xml; by '
+                        'default its suffix follows the runtime kept)')
     parser.add_argument('--method', choices=sorted(CALIBRATION_METHODS),
                         help='ONNX Runtime: activation ranges (default '
                         'minmax)')
@@ -104,6 +116,58 @@ def print_latencies(latencies, int8_runtime):
     runtime, precision = fastest(latencies)
     print(f'ship: {runtime} {precision} '
           f'({latencies[runtime, precision]:.2f} ms)')
+
+
+def note_graph_form(path, runtime):
+    """A note when the graph's LayerNorms are in another runtime's form
+    than that of ``runtime``, the one to ship."""
+    form = graph_runtime(path)
+    if form and form != runtime:
+        print(f'note: {path} is written in the form {form} runs fastest; '
+              f'export it with tools/export_onnx.py --runtime {runtime} for '
+              f'{runtime}\'s own (faster there)')
+
+
+def int8_path(args, runtime):
+    """Where the int8 graph for ``runtime`` goes: --out (its suffix that of
+    the runtime's file when the runtime was chosen here), else beside the
+    float graph."""
+    suffix = '.onnx' if runtime == 'onnxruntime' else '.xml'
+    if args.out:
+        return (args.out if args.runtime else
+                os.path.splitext(args.out)[0] + suffix)
+    return os.path.splitext(args.onnx)[0] + (
+        '_int8' if runtime == 'onnxruntime' else '_int8_openvino') + suffix
+
+
+def make_int8(args, calib, tmpdir):
+    """The int8 graph of --runtime, or of each installed runtime in
+    ``tmpdir``: {runtime: path}."""
+    if args.runtime:
+        runtimes = [args.runtime]
+    else:
+        runtimes = [r for r in RUNTIMES if r != 'openvino' or has_openvino()]
+    paths = {}
+    for runtime in runtimes:
+        path = int8_path(args, runtime) if args.runtime else os.path.join(
+            tmpdir, os.path.basename(int8_path(args, runtime)))
+        paths[runtime] = quantize(
+            args.onnx, path, calib, runtime=runtime, op_types=args.op_types,
+            per_channel=args.per_channel, method=args.method)
+    return paths
+
+
+def keep_fastest_int8(args, paths, latencies):
+    """The runtime whose int8 graph runs fastest here, its file moved from
+    the temporary folder to where :func:`int8_path` puts it."""
+    runtime = fastest({k: v for k, v in latencies.items()
+                       if k[0] in paths}, 'int8')[0]
+    out = int8_path(args, runtime)
+    shutil.move(paths[runtime], out)
+    if runtime == 'openvino':  # the IR's weights, beside it
+        shutil.move(os.path.splitext(paths[runtime])[0] + '.bin',
+                    os.path.splitext(out)[0] + '.bin')
+    return runtime, out
 
 
 def trained_model(cfg, config, checkpoint):
@@ -153,15 +217,18 @@ def report_quality(cfg, pytorch, float_, int8, max_drop):
 def main():
     ignore_known_warnings()
     args = parse_args()
-    out = args.out or os.path.splitext(args.onnx)[0] + (
-        '_int8.onnx' if args.runtime == 'onnxruntime' else
-        '_int8_openvino.xml')
-    options = dict(runtime=args.runtime, op_types=args.op_types,
-                   per_channel=args.per_channel, method=args.method)
+    options = dict(op_types=args.op_types, per_channel=args.per_channel,
+                   method=args.method)
+    tmpdir = tempfile.TemporaryDirectory()
     try:
         if not os.path.isfile(args.onnx):
             raise FileNotFoundError(f'ONNX file not found: {args.onnx}')
-        recipe = quantization_recipe(**options)
+        if not args.runtime and any(v is not None for v in options.values()):
+            raise ValueError('--method, --per-tensor and --op-types are '
+                             'options of ONNX Runtime\'s quantizer: give '
+                             '--runtime onnxruntime with them')
+        if args.runtime:  # refuse options NNCF lacks before any work
+            quantization_recipe(args.runtime, **options)
         cfg = load_config(args.config, args.cfg_options)
         if args.eval_set is not None:
             check_data_roots(cfg, loaders=('test_dataloader', ))
@@ -171,28 +238,37 @@ def main():
                                      args.num_calib))
         evaluation = calib if not args.eval_dir else list(pipeline_images(
             cfg, args.eval_dir, size, args.num_eval))
-        quantize(args.onnx, out, calib, **options)
+        paths = make_int8(args, calib, tmpdir.name)
     except (FileNotFoundError, ValueError, ImportError) as e:
         sys.exit(f'error: {e}')
+    latencies = latency_by_runtime(args.onnx, paths, evaluation[0],
+                                   args.threads)
+    if args.runtime:
+        runtime, out = args.runtime, paths[args.runtime]
+    else:
+        runtime, out = keep_fastest_int8(args, paths, latencies)
+    tmpdir.cleanup()
     report = compare_float_int8(cfg, args.onnx, out, evaluation,
-                                args.threads, runtime=args.runtime)
-    print(f'{out}: int8 ({recipe}), calibrated on {len(calib)} images')
+                                args.threads, runtime=runtime)
+    recipe = quantization_recipe(runtime, **options)
+    print(f'{out}: int8 for {runtime} ({recipe}), calibrated on '
+          f'{len(calib)} images' + ('' if args.runtime else
+                                    ', its int8 the faster here'))
     print(f'size {graph_file_mb(args.onnx):.2f} MB -> '
           f'{graph_file_mb(out):.2f} MB')
-    print_latencies(latency_by_runtime(args.onnx, out, args.runtime,
-                                       evaluation[0], args.threads),
-                    args.runtime)
+    print_latencies(latencies, runtime)
+    note_graph_form(args.onnx, fastest(latencies)[0])
     print('int8 vs float on', ', '.join(
         f'{k}={v:.4g}' if isinstance(v, float) else f'{k}={v}'
         for k, v in report.items()))
     if args.profile:
-        runtime = {'onnxruntime': 'ONNX Runtime',
-                   'openvino': 'OpenVINO'}[args.runtime]
+        title = {'onnxruntime': 'ONNX Runtime',
+                 'openvino': 'OpenVINO'}[runtime]
         for name, path in (('float', args.onnx), ('int8', out)):
-            times, counts = PROFILERS[args.runtime](
+            times, counts = PROFILERS[runtime](
                 path, evaluation[0], threads=args.threads)
             total = sum(times.values())
-            print(f'{runtime} profile, {name}: {total:.1f} ms in '
+            print(f'{title} profile, {name}: {total:.1f} ms in '
                   f'{sum(counts.values())} nodes')
             for kind, ms in list(times.items())[:args.profile]:
                 print(f'  {kind:40s} {counts[kind]:4d} nodes {ms:7.2f} ms '
@@ -203,7 +279,7 @@ def main():
             cfg, runner_metrics(cfg, model, limit, args.work_dir),
             evaluate_onnx(cfg, args.onnx, limit, args.threads,
                           work_dir=args.work_dir),
-            evaluate_onnx(cfg, out, limit, args.threads, args.runtime,
+            evaluate_onnx(cfg, out, limit, args.threads, runtime,
                           args.work_dir), args.max_drop)
         if status:
             sys.exit(status)

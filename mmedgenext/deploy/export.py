@@ -7,6 +7,7 @@ import warnings
 import torch
 
 from mmedgenext.compat import torchscript_onnx_export_kwargs
+from mmedgenext.models.layers import LayerNorm2d
 from mmedgenext.tasks import task_for
 from .tasks import deploy_task
 
@@ -89,24 +90,48 @@ def graph_input(cfg, shape=None):
     return (side, side), True, source
 
 
-def switch_to_deploy(model):
+# How each runtime's graph writes the LayerNorms of NCHW maps, chosen from
+# both runtimes' per-node profiles (docs/deploy_benchmark.md). OpenVINO's
+# CPU plugin keeps the convolutions' maps channels-last in memory and runs
+# a norm across the channel axis there in place, where the permutes around
+# a channels-last LayerNormalization become copies (Transpose and Reorder
+# nodes). ONNX Runtime runs a channels-last LayerNormalization as one
+# fused kernel, its permutes folded into its own layout changes, and the
+# channel-axis form as seven nodes per norm: 1.13x slower at batch 1 (0.86x
+# at batch 8; batch 1, the edge case, decides).
+CHANNELS_FIRST_NORM = {'onnxruntime': False, 'openvino': True}
+# The ONNX metadata key naming the runtime a graph's form is for.
+RUNTIME_KEY = 'mmedgenext_runtime'
+
+
+def switch_to_deploy(model, runtime='onnxruntime'):
     """A copy of ``model`` with each module that has an inference form (the
     EdgeNeXt backbone: 1x1 convs on NCHW maps, norms and layer scales
-    folded) switched to it: the same function, a graph int8 runtimes fuse
-    better. ``model`` itself is left as it is."""
+    folded) switched to it, its LayerNorms written in the form
+    ``runtime`` runs fastest (:data:`CHANNELS_FIRST_NORM`): the same
+    function, a graph the runtimes fuse better. ``model`` itself is left as
+    it is."""
+    if runtime not in CHANNELS_FIRST_NORM:
+        raise ValueError(f'runtime must be one of '
+                         f'{", ".join(CHANNELS_FIRST_NORM)}, got {runtime!r}')
     model = copy.deepcopy(model).eval()
     # Parents first (a block folds its layer scales into its attention's
     # convs); children already switched by their parent ignore the call.
     for module in model.modules():
         if hasattr(module, 'switch_to_deploy'):
             module.switch_to_deploy()
+    for module in model.modules():
+        if isinstance(module, LayerNorm2d):
+            module.channels_first = CHANNELS_FIRST_NORM[runtime]
     return model
 
 
 def deploy_graph(cfg, model, size, seg_output='labels', deploy_form=True,
-                 free_size=False):
+                 free_size=False, runtime='onnxruntime'):
     """The module to export for the config's task, at input ``size``; with
-    ``deploy_form`` around the inference form of (a copy of) ``model``.
+    ``deploy_form`` around the inference form of (a copy of) ``model`` for
+    ``runtime`` (:func:`switch_to_deploy`), which :func:`export_onnx`
+    records in the file when the form depends on it (LayerNorms).
     ``free_size``: for an export with free height and width (``size`` the
     example), ValueError where the task or the backbone has a fixed input.
     """
@@ -114,8 +139,20 @@ def deploy_graph(cfg, model, size, seg_output='labels', deploy_form=True,
     if free_size:
         _check_free_size(task, model)
     if deploy_form:
-        model = switch_to_deploy(model)
-    return task.graph(model, size, seg_output)
+        model = switch_to_deploy(model, runtime)
+    graph = task.graph(model, size, seg_output)
+    graph.runtime = runtime if deploy_form and any(
+        isinstance(m, LayerNorm2d) for m in model.modules()) else None
+    return graph
+
+
+def graph_runtime(path):
+    """The runtime whose form the graph at ``path`` was exported in (see
+    :func:`deploy_graph`), None if its form is every runtime's (no
+    LayerNorms) or it does not say."""
+    import onnx
+    props = onnx.load(str(path), load_external_data=False).metadata_props
+    return next((p.value for p in props if p.key == RUNTIME_KEY), None)
 
 
 def _check_free_size(task, model):
@@ -181,8 +218,14 @@ def export_onnx(graph, path, size, batch=1, opset=DEFAULT_OPSET,
             input_names=['image'], output_names=graph.output_names,
             dynamic_axes={k: v for k, v in axes.items() if v} or None,
             do_constant_folding=True, **torchscript_onnx_export_kwargs())
-    if simplify:
+    runtime = getattr(graph, 'runtime', None)
+    if simplify or runtime:
         import onnx
-        import onnxslim
-        onnx.save(onnxslim.slim(onnx.load(path)), path)
+        model = onnx.load(path)
+        if simplify:
+            import onnxslim
+            model = onnxslim.slim(model)
+        if runtime:
+            onnx.helper.set_model_props(model, {RUNTIME_KEY: runtime})
+        onnx.save(model, path)
     return path

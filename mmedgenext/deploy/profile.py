@@ -15,7 +15,7 @@ import statistics
 import tempfile
 import time
 
-from .runtimes import RUNTIMES, load_runtime, openvino
+from .runtimes import RUNTIMES, has_openvino, load_runtime
 
 
 def time_interleaved(fns, rounds, warmup=1, sync=None):
@@ -112,29 +112,29 @@ def profile_openvino(path, img, runs=10, threads=None):
 PROFILERS = {'onnxruntime': profile_onnx, 'openvino': profile_openvino}
 
 
-def latency_by_runtime(float_path, int8_path, int8_runtime, img,
-                       threads=None, rounds=20):
-    """Median ms of the float graph in every installed runtime and of the
-    int8 one in each runtime that runs it (ONNX Runtime's QDQ file runs in
-    OpenVINO too; an OpenVINO IR only there), timed interleaved on ``img``:
-    ``{(runtime, 'fp32' | 'int8'): ms}``."""
+def latency_by_runtime(float_path, int8_paths, img, threads=None,
+                       rounds=20):
+    """Median ms of the float graph in every installed runtime and of an
+    int8 graph in each: ``int8_paths`` maps a runtime to the int8 file made
+    for it; a runtime without one runs ONNX Runtime's QDQ file if there is
+    one (OpenVINO runs it too; an OpenVINO IR runs only there). Timed
+    interleaved on ``img``: ``{(runtime, 'fp32' | 'int8'): ms}``."""
     graphs = {}
     for runtime in RUNTIMES:
-        if runtime == 'openvino':
-            try:
-                openvino()
-            except ImportError:
-                continue
-        for precision, path in (('fp32', float_path), ('int8', int8_path)):
-            if precision == 'int8' and int8_runtime == 'openvino' != runtime:
-                continue
-            graphs[runtime, precision] = functools.partial(load_runtime(
-                path, runtime, threads=threads), img)
+        if runtime == 'openvino' and not has_openvino():
+            continue
+        int8 = int8_paths.get(runtime, int8_paths.get('onnxruntime'))
+        for precision, path in (('fp32', float_path), ('int8', int8)):
+            if path is not None:
+                graphs[runtime, precision] = functools.partial(load_runtime(
+                    path, runtime, threads=threads), img)
     seconds = time_interleaved(graphs, rounds)
     return {key: statistics.median(t) * 1e3 for key, t in seconds.items()}
 
 
-def fastest(latencies):
+def fastest(latencies, precision=None):
     """The (runtime, precision) to ship: the lowest of
-    :func:`latency_by_runtime`'s medians."""
-    return min(latencies, key=latencies.get)
+    :func:`latency_by_runtime`'s medians (of ``precision``'s only, if
+    given)."""
+    return min((k for k in latencies if precision in (None, k[1])),
+               key=latencies.get)

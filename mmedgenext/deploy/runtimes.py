@@ -62,6 +62,15 @@ def openvino():
     return openvino
 
 
+def has_openvino():
+    """Whether OpenVINO is installed."""
+    try:
+        openvino()
+    except ImportError:
+        return False
+    return True
+
+
 class RuntimeCrash(RuntimeError):
     """A runtime died natively (a signal, not an exception) running a
     graph, in the child process where it was tried first."""

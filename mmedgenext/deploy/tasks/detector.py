@@ -158,6 +158,20 @@ class DetectorDeploy(DeployTask):
     def graph(self, model, size, output=None):
         return DetectorGraph(model, self.cfg, size).eval()
 
+    def work_around(self, model):
+        """mmdet 3.3.0's ``SSDHead`` never sets ``loss_cls``, which its
+        predict reads (stock configs: mmdet's SSDLite-MobileNetV2): set to
+        None, its softmax path, as the plugin's ``SSDLiteHead`` does."""
+        head = model.bbox_head
+        if isinstance(head, SSDHead) and not hasattr(head, 'loss_cls'):
+            head.loss_cls = None
+            return [f"worked around mmdet's SSDHead bug: "
+                    f'{type(head).__name__} has no loss_cls, which its '
+                    'predict reads (mmdet 3.3.0, open-mmlab/mmdetection'
+                    '#11780); set to None, the softmax scores SSD trains '
+                    'with']
+        return []
+
     def reference(self, model, img):
         from mmdet.structures import DetDataSample
         return [{k: v.numpy() for k, v in r.pred_instances.items()}

@@ -1,6 +1,7 @@
 """Norm layers of EdgeNeXt, built from configs (``norm_cfg``)."""
 import inspect
 
+import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from mmcv.cnn import build_norm_layer
@@ -17,9 +18,22 @@ class LayerNorm2d(nn.LayerNorm):
     Computed as a channels-last ``F.layer_norm`` between two permutes, which is
     free when the map is stored channels-last (as the backbone keeps it) and
     gives the same values as the reference's hand-written channels-first norm.
+    With ``channels_first`` set it is written as that norm, means over the
+    channel axis: the graph form of an export for a runtime that runs it
+    there in the convolutions' own layout (OpenVINO), where the two permutes
+    would become copies (:data:`mmedgenext.deploy.export.CHANNELS_FIRST_NORM`).
     """
+    channels_first = False
 
     def forward(self, x):
+        if self.channels_first:
+            mean = x.mean(1, keepdim=True)
+            centred = x - mean
+            var = centred.pow(2).mean(1, keepdim=True)
+            x = centred / torch.sqrt(var + self.eps)
+            if self.weight is None:
+                return x
+            return x * self.weight[:, None, None] + self.bias[:, None, None]
         x = x.permute(0, 2, 3, 1)
         x = F.layer_norm(x, self.normalized_shape, self.weight, self.bias,
                          self.eps)
