@@ -45,7 +45,8 @@ model = dict(
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 # ml-cvnets' augmentation (short side 384-768, 512 crops padded with 255,
-# flips: the preprocessor pads crops to 512x512); square 512x512 evaluation, as its --resize-input-images.
+# flips: the preprocessor pads crops to 512x512); square 512x512 evaluation,
+# as its --resize-input-images.
 train_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='LoadAnnotations'),

@@ -1,8 +1,9 @@
 # The embedded segmentation default: DeepLabv3 + EdgeNeXt-XXS (BatchNorm/
 # Hardswish; output stride 16, the paper protocol's head) trained from
-# scratch on the synthetic shapes set that `python tools/make_synthetic_data.py`
-# writes in VOC layout (data/synthetic/seg: JPEG images, palette PNG labels,
-# 255 on object borders). About 7 minutes on 2 CPU cores (mIoU 60.9).
+# scratch on the synthetic shapes set that
+# `python tools/make_synthetic_data.py` writes in VOC layout
+# (data/synthetic/seg: JPEG images, palette PNG labels, 255 on object
+# borders). About 7 minutes on 2 CPU cores (mIoU 60.9).
 # From scratch the head gets no 10x learning rate (that is for a pretrained
 # backbone; with it, at 2e-2 AdamW, the loss stalls at the class prior), and
 # the schedule is long: the model labels most pixels background for the

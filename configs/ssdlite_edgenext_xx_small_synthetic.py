@@ -21,7 +21,8 @@ _base_ = [
     'mmdet::_base_/default_runtime.py',
 ]
 data_root = 'data/synthetic/det/'
-data_preparation = 'Make it with: python tools/make_synthetic_data.py --kinds det'
+data_preparation = (
+    'Make it with: python tools/make_synthetic_data.py --kinds det')
 classes = ('circle', 'square', 'triangle')
 metainfo = dict(classes=classes,
                 palette=[(220, 20, 60), (0, 128, 255), (60, 180, 75)])

@@ -1,4 +1,5 @@
-# SSDLite-EdgeNeXt-xx_small on Pascal VOC 07+12 (test: VOC07, VOC mAP), 320x320.
+# SSDLite-EdgeNeXt-xx_small on Pascal VOC 07+12 (test: VOC07, VOC mAP),
+# 320x320.
 _base_ = './ssdlite_edgenext_small_voc.py'
 model = dict(
     backbone=dict(arch='xx_small', drop_path_rate=0.0,

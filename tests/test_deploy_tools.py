@@ -480,7 +480,7 @@ def test_quantize_takes_onnxruntime_options_with_its_runtime(segmentor):
 
 
 def test_quantize_exits_3_when_float_or_int8_is_off(segmentor, tmp_path,
-                                                   capsys):
+                                                    capsys):
     """A graph exported at --shape 96 (the tool says the test images get
     resized to it) scores another mIoU than the PyTorch model on the test
     pipeline's 64-px images; calibrated on black images, int8 saturates on

@@ -223,8 +223,8 @@ class OpenVINOGraph:
     static shape of each call, the last ``cached_shapes`` kept: OpenVINO's
     CPU plugin crashes running NNCF int8 IRs with a dynamic input on CPUs
     with AMX (openvinotoolkit/openvino#37577; our SSDLite IR with a free
-    batch, on a Xeon with AVX-512 VNNI and AMX). With ``isolate`` each new shape runs in a child
-    process first (:func:`check_in_child`).
+    batch, on a Xeon with AVX-512 VNNI and AMX). With ``isolate`` each new
+    shape runs in a child process first (:func:`check_in_child`).
     """
     cached_shapes = 4
 

@@ -1,10 +1,10 @@
-# ImageNet-1k as the reference recipe reads it (the authors' main.py and datasets.py):
-# bicubic random-resized crops, flips, colour jitter 0.4; evaluation at a
-# 292 short side (bicubic) and a 256 centre crop (crop_pct 0.875). Training
-# crops are 320, the largest multi-scale size: the data preprocessor resizes
-# each batch down to its drawn size. RandAugment and Mixup/CutMix are added
-# by the variants that use them.
-# Data: data/imagenet/{train,val}/<class>/*.JPEG, or with meta/train.txt and
+# ImageNet-1k as the reference recipe reads it (the authors' main.py and
+# datasets.py): bicubic random-resized crops, flips, colour jitter 0.4;
+# evaluation at a 292 short side (bicubic) and a 256 centre crop (crop_pct
+# 0.875). Training crops are 320, the largest multi-scale size: the data
+# preprocessor resizes each batch down to its drawn size. RandAugment and
+# Mixup/CutMix are added by the variants that use them. Data:
+# data/imagenet/{train,val}/<class>/*.JPEG, or with meta/train.txt and
 # meta/val.txt as mmpretrain's ImageNet dataset documents.
 dataset_type = 'ImageNet'
 data_root = 'data/imagenet'
